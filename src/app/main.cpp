@@ -1,0 +1,3 @@
+#include "huginn/app/cli.hpp"
+
+int main(int argc, char** argv) { return huginn::app::run_cli(argc, argv); }

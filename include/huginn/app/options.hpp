@@ -1,0 +1,58 @@
+#pragma once
+// The parsed command line. Flags follow p0f's where p0f has one (-i -r -f -o
+// -p -m -t and a trailing BPF filter), so p0f users feel at home.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "huginn/util/limits.hpp"
+
+namespace huginn::app {
+
+enum class Command { kAnalyze, kServe };
+enum class OutputFormat { kP0f, kJsonl };
+enum class LogFormat { kText, kJson };
+
+struct Options {
+  Command command = Command::kServe;
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+
+  std::string fp_file = "/etc/p0f/p0f.fp";
+  std::optional<std::string> out_path;  // -o; analyze defaults to stdout
+  OutputFormat format = OutputFormat::kP0f;
+
+  // p0f -m CONN,HOSTS and -t CONN_AGE_S,HOST_IDLE_MIN.
+  std::size_t max_flows = limits::kDefaultMaxFlows;
+  std::size_t max_hosts = limits::kDefaultMaxHosts;
+  std::uint32_t flow_max_age_s = limits::kDefaultFlowMaxAgeS;
+  std::uint32_t host_idle_s = limits::kDefaultHostIdleS;
+
+  // analyze
+  std::vector<std::string> files;
+
+  // serve
+  std::string iface = "any";
+  std::optional<std::string> read_file;  // -r
+  bool promiscuous = false;
+  int snaplen = limits::kDefaultSnaplen;
+  int buffer_bytes = limits::kDefaultPcapBufferBytes;
+  std::string filter;  // BPF expression; words after the options are joined with spaces
+};
+
+// What parsing produced: options to run, or a request to print help/version,
+// or a usage error (message without the program-name prefix).
+struct ShowHelp {};
+struct ShowVersion {};
+struct UsageError {
+  std::string message;
+};
+using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError>;
+
+ParseResult parse_command_line(int argc, const char* const* argv);
+const char* usage_text();
+
+}  // namespace huginn::app

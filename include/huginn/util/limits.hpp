@@ -52,9 +52,9 @@ inline constexpr int kNearTtlLimit = 9;     // NEAR_TTL_LIMIT
 inline constexpr std::uint16_t kSpecialMss = 1331;
 inline constexpr std::uint16_t kSpecialWin = 1337;
 
-// p0f.fp loader: a line longer than this is rejected with file:line rather
-// than parsed (p0f's readfp.c reads lines into a 1 KiB buffer... we are
-// stricter about reporting it, not about accepting real databases).
+// p0f.fp loader: a line longer than this is rejected with file:line. p0f
+// itself has no line limit; no real database comes near this, and a bound
+// keeps a hostile or corrupt file from being parsed as one giant line.
 inline constexpr std::size_t kMaxDbLineLength = 4096;
 
 }  // namespace huginn::limits

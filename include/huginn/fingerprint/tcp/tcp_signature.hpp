@@ -8,7 +8,7 @@
 // this folder and by db/tcp_matcher.
 #include <array>
 #include <cstdint>
-#include <string>
+#include <span>
 
 #include "huginn/packet/decoded_packet.hpp"
 #include "huginn/util/limits.hpp"
@@ -65,6 +65,30 @@ struct TcpSignature {
   std::uint16_t tot_hdr = 0;      // IP header + TCP header bytes (p0f tot_hdr)
   std::uint32_t ts1 = 0;          // own TCP timestamp (TSval); 0 when absent
   std::int64_t ts_us = 0;         // capture time of the packet, microseconds
+
+  // The option kinds actually seen, in order (p0f compares layouts, not sets).
+  [[nodiscard]] std::span<const std::uint8_t> layout() const {
+    return std::span<const std::uint8_t>(olayout.data(), opt_cnt);
+  }
 };
+
+// p0f's "tcp_type": the flags that decide how a segment is bookkept.
+[[nodiscard]] constexpr std::uint8_t tcp_type(std::uint8_t flags) {
+  using namespace packet::tcp_flags;
+  return static_cast<std::uint8_t>(flags & (kSyn | kAck | kFin | kRst));
+}
+
+// p0f drops segments with no SYN/ACK/FIN/RST at all, SYN together with FIN
+// or RST, and FIN together with RST before any flow or host bookkeeping
+// (process.c, "silly combination of TCP flags"). Returns true for those.
+[[nodiscard]] bool is_silly_flag_combination(std::uint8_t flags);
+
+// p0f's per-packet feature extraction (process.c parse_packet): IP and TCP
+// quirks, the TCP option walk (olayout, eol+N padding, mss, ws, ts1 and the
+// option quirks), payload class, tot_hdr, tos. Never fails: malformed
+// options become QUIRK "bad", exactly where p0f gives up on the option list.
+// Two deliberate departures from p0f 3.09b (docs/p0f-deviations.md):
+// "ack+" tests the whole ACK number and "opt+" checks every padding byte.
+[[nodiscard]] TcpSignature compute_tcp_signature(const packet::DecodedPacket& pkt);
 
 }  // namespace huginn::fingerprint::tcp

@@ -1,0 +1,229 @@
+#pragma once
+// The stateful half of p0f's TCP fingerprinting (process.c flow_dispatch and
+// host/flow bookkeeping; fp_tcp.c fingerprint_tcp, check_ts_tcp, score_nat;
+// fp_mtu.c): turns decoded segments into Observations.
+//
+// Thread ownership: one thread only (the capture thread, or the caller in
+// replay mode); no locks. Time is the capture clock (packet timestamps),
+// never wall time, so replays are deterministic.
+//
+// Memory is bounded: at most max_flows + 1 flows and max_hosts + 1 hosts
+// (p0f's checks run before an insert), each with fixed-size state, plus at
+// most 2 * limits::kMaxFlowData bytes of captured payload per flow. Steady
+// state allocates only when a SYN creates a flow or host; other segments
+// allocate nothing (payload buffers are recycled through a pool).
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "huginn/analyzer/http_gate.hpp"
+#include "huginn/analyzer/index_table.hpp"
+#include "huginn/analyzer/observation.hpp"
+#include "huginn/db/p0f_db.hpp"
+#include "huginn/db/tcp_matcher.hpp"
+#include "huginn/fingerprint/tcp/tcp_signature.hpp"
+#include "huginn/packet/decoded_packet.hpp"
+#include "huginn/util/counters.hpp"
+#include "huginn/util/limits.hpp"
+
+namespace huginn::analyzer {
+
+// p0f -m CONN,HOSTS and -t CONN_AGE,HOST_IDLE.
+struct AnalyzerConfig {
+  std::size_t max_flows = limits::kDefaultMaxFlows;
+  std::size_t max_hosts = limits::kDefaultMaxHosts;
+  std::uint32_t flow_max_age_s = limits::kDefaultFlowMaxAgeS;  // seconds since the SYN
+  std::uint32_t host_idle_s = limits::kDefaultHostIdleS;       // seconds since last SYN
+};
+
+class ObservationSink {
+ public:
+  virtual ~ObservationSink() = default;
+  // Called synchronously from on_packet(), in p0f's log order.
+  virtual void on_observation(const Observation&) = 0;
+};
+
+class Analyzer {
+ public:
+  // `db` and `sink` must outlive the Analyzer.
+  Analyzer(const db::P0fDb& db, AnalyzerConfig config, ObservationSink& sink);
+  ~Analyzer();
+  Analyzer(const Analyzer&) = delete;
+  Analyzer& operator=(const Analyzer&) = delete;
+
+  // One decoded TCP segment, in capture order. Never throws for any packet
+  // content; anomalies only move counters.
+  void on_packet(const packet::DecodedPacket& pkt);
+
+  // A captured TCP frame that did not decode (truncated, malformed). p0f's
+  // expiry runs every 50 frames its "tcp" filter passes, decodable or not;
+  // calling this for those keeps the cadence identical. Optional.
+  void on_undecoded_tcp_frame(std::int64_t ts_us);
+
+  // Progress and anomaly counters: "packets", "silly_flags",
+  // "flows_created", "flows_evicted", "flows_expired", "hosts_evicted",
+  // "hosts_expired", "observations", ...
+  [[nodiscard]] const util::Counters& counters() const;
+  [[nodiscard]] std::size_t flow_count() const { return flow_index_.size(); }
+  [[nodiscard]] std::size_t host_count() const { return host_index_.size(); }
+
+ private:
+  static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+  static constexpr std::size_t kNatScores = 32;  // p0f config.h NAT_SCORES
+
+  // What p0f keeps of a host's last SYN or SYN+ACK (its struct tcp_sig).
+  struct SigSnapshot {
+    bool valid = false;
+    const db::TcpSigRecord* matched = nullptr;
+    bool fuzzy = false;
+    std::uint8_t dist = 0;
+    std::uint32_t quirks = 0;
+    std::array<std::uint8_t, limits::kMaxTcpOptions> olayout{};
+    std::uint8_t opt_cnt = 0;
+    std::uint8_t ttl = 0;
+    std::uint16_t mss = 0;
+    std::uint32_t ts1 = 0;
+    std::uint64_t recv_ms = 0;  // capture clock, p0f's millisecond form
+  };
+
+  // The fields every lookup and LRU touch reads come first, so a touch
+  // costs one cache line per host involved.
+  struct Host {
+    packet::IpAddress addr;
+    std::uint32_t older = kNil;       // by-age list (least recently touched first)
+    std::uint32_t newer = kNil;
+    std::uint32_t last_seen = 0;      // capture-clock seconds
+    std::uint32_t use_cnt = 0;        // live flows referencing this host
+    std::uint32_t first_seen = 0;
+    std::uint32_t total_conn = 0;
+    SigSnapshot last_syn;
+    SigSnapshot last_synack;
+    std::int32_t last_class_id = -1;  // -1: no OS known yet
+    std::int32_t last_name_id = -1;
+    std::array<std::uint8_t, kNatScores> cli_scores{};
+    std::array<std::uint8_t, kNatScores> srv_scores{};
+    std::uint16_t nat_reasons = 0;
+    std::uint32_t last_nat = 0;
+    std::uint32_t last_chg = 0;
+    std::uint16_t last_port = 0;      // client port of the last SYN
+    std::uint8_t distance = 0xFF;     // p0f keeps -1 in a u8 until measured
+    std::int32_t last_up_min = -1;
+    std::uint32_t up_mod_days = 0;
+  };
+
+  // Flow key: both endpoints in a canonical order, so either direction of
+  // a connection finds the same entry with one hash lookup.
+  struct FlowKey {
+    packet::IpAddress lo_addr;
+    packet::IpAddress hi_addr;
+    std::uint16_t lo_port = 0;
+    std::uint16_t hi_port = 0;
+    friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  };
+  // Keyed hashes (seeded per Analyzer, so crafted traffic cannot aim at
+  // one probe run).
+  [[nodiscard]] std::uint64_t hash_addr(const packet::IpAddress& a) const;
+  [[nodiscard]] std::uint64_t hash_flow(const FlowKey& k) const;
+
+  struct Flow {
+    FlowKey key;
+    std::uint32_t client = kNil;  // host indices
+    std::uint32_t server = kNil;
+    std::uint16_t cli_port = 0;
+    std::uint16_t srv_port = 0;
+    bool acked = false;           // SYN+ACK seen
+    bool sendsyn = false;         // opened by p0f-sendsyn
+    std::int16_t cli_tps = 0;     // timestamp rate found (Hz), -1 bad, 0 not yet
+    std::int16_t srv_tps = 0;
+    std::uint32_t next_cli_seq = 0;
+    std::uint32_t next_srv_seq = 0;
+    std::uint16_t syn_mss = 0;
+    std::uint32_t created = 0;    // capture-clock seconds
+    std::uint32_t req_len = 0;    // payload bytes captured, each at most kMaxFlowData
+    std::uint32_t resp_len = 0;
+    std::uint32_t req_buf = kNil; // payload buffer pool indices
+    std::uint32_t resp_buf = kNil;
+    HttpGate http;
+    std::uint32_t older = kNil;   // by-age list (oldest created first)
+    std::uint32_t newer = kNil;
+  };
+
+  // Per-label data resolved once: display text and, for userland tools,
+  // the OS classes/names they are expected on.
+  struct LabelInfo {
+    std::string display;
+  };
+
+  void tick(std::int64_t ts_us);
+  void dispatch(const packet::DecodedPacket& pkt, const fingerprint::tcp::TcpSignature& sig);
+  SigSnapshot fingerprint_syn(bool to_srv, const packet::DecodedPacket& pkt,
+                              const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
+  void fingerprint_mtu(bool to_srv, const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
+  void check_ts(bool to_srv, const packet::DecodedPacket& pkt,
+                const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
+  void score_nat(bool to_srv, const SigSnapshot& sig, std::uint32_t fi);
+  void verify_tool_class(bool to_srv, const db::Label& label, std::uint32_t fi);
+  void add_nat_score(bool to_srv, std::uint32_t fi, std::uint16_t reason, std::uint8_t score);
+  void append_payload(Flow& f, bool to_srv, std::span<const std::uint8_t> payload);
+  std::span<const std::uint8_t> buffer_view(std::uint32_t buf, std::uint32_t len) const;
+
+  Observation start_observation(ObservationKind kind, bool to_srv, const Flow& f) const;
+  void emit(const Observation& obs);
+
+  // Also returns the flow's key hash, for a create_flow() that follows.
+  std::uint32_t lookup_flow(const packet::DecodedPacket& pkt, bool& to_srv,
+                            std::uint64_t& hash) const;
+  std::uint32_t create_flow(const packet::DecodedPacket& pkt, std::uint64_t hash);
+  void destroy_flow(std::uint32_t fi);
+  void nuke_flows();
+  std::uint32_t lookup_or_create_host(const packet::IpAddress& addr);
+  std::uint32_t create_host(const packet::IpAddress& addr, std::uint64_t hash);
+  void touch_host(std::uint32_t hi);
+  void destroy_host(std::uint32_t hi);
+  void nuke_hosts();
+  void expire();
+
+  [[nodiscard]] std::uint32_t now_s() const;
+  [[nodiscard]] std::uint64_t now_ms() const;
+
+  const db::P0fDb& db_;
+  db::TcpMatcher matcher_;
+  AnalyzerConfig config_;
+  ObservationSink& sink_;
+  // Hot-path counts are plain integers, folded into counters_ on read.
+  struct HotCounts {
+    std::uint64_t packets = 0;
+    std::uint64_t observations = 0;
+    std::uint64_t flows_created = 0;
+  };
+  HotCounts hot_;
+  mutable util::Counters counters_;
+  mutable HotCounts folded_;
+  std::unordered_map<const db::Label*, LabelInfo> labels_;
+
+  std::vector<Flow> flows_;
+  std::vector<std::uint32_t> free_flows_;
+  std::array<std::uint64_t, 4> hash_seed_{};
+  IndexTable flow_index_;
+  std::uint32_t oldest_flow_ = kNil;
+  std::uint32_t newest_flow_ = kNil;
+
+  std::vector<Host> hosts_;
+  std::vector<std::uint32_t> free_hosts_;
+  IndexTable host_index_;
+  std::uint32_t oldest_host_ = kNil;
+  std::uint32_t newest_host_ = kNil;
+
+  std::vector<std::vector<std::uint8_t>> buffers_;
+  std::vector<std::uint32_t> free_buffers_;
+
+  std::uint64_t packet_cnt_ = 0;
+  std::int64_t now_us_ = 0;
+  std::uint32_t last_expire_s_ = 0;
+};
+
+}  // namespace huginn::analyzer

@@ -1,0 +1,90 @@
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
+# Shared helpers for the end-to-end tests; sourced, not run.
+#
+# Every test gets the binary under test from HUGINN_BIN (set by ctest) and
+# reports with the usual ctest codes: 0 pass, 1 fail, 77 skip.
+
+e2e_name=$(basename "${BASH_SOURCE[1]:-e2e}" .sh)
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+fail() { echo "$e2e_name: FAIL: $*" >&2; exit 1; }
+skip() { echo "$e2e_name: SKIP: $*" >&2; exit 77; }
+note() { echo "$e2e_name: $*" >&2; }
+
+require_bin() {
+  [[ -n ${HUGINN_BIN:-} ]] || fail "HUGINN_BIN is not set"
+  [[ -x $HUGINN_BIN ]] || fail "HUGINN_BIN=$HUGINN_BIN is not executable"
+}
+
+require_root() {
+  [[ ${EUID:-$(id -u)} -eq 0 ]] || skip "needs root (live capture)"
+}
+
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
+  done
+}
+
+# poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.
+poll_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+# stop_within SECONDS PID SIGNAL: sends SIGNAL and reaps PID (a child of this
+# shell: call it directly, not in $(...)), which must exit within SECONDS.
+# Sets stop_status to its exit status; returns 1 (after SIGKILL) on timeout.
+stop_within() {
+  local limit=$1 pid=$2 sig=$3
+  stop_status=0
+  kill -"$sig" "$pid" 2>/dev/null || true
+  local deadline_ms=$(( $(date +%s%3N) + limit * 1000 ))
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( $(date +%s%3N) >= deadline_ms )); then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.02
+  done
+  wait "$pid" || stop_status=$?
+}
+
+# start_http_server NS DIR LOG: a dual-stack (`--bind ::`) HTTP server on an
+# ephemeral port, run inside network namespace NS ("" for the current one).
+# Sets http_pid and http_port. `ip netns exec` execs, so the PID is Python's.
+start_http_server() {
+  local ns=$1 dir=$2 log=$3
+  local -a prefix=()
+  [[ -z $ns ]] || prefix=(ip netns exec "$ns")
+  mkdir -p "$dir"
+  echo "huginn e2e" >"$dir/index.html"
+  "${prefix[@]}" /usr/bin/python3 -u -m http.server --bind :: --directory "$dir" 0 \
+    >"$log" 2>&1 &
+  http_pid=$!
+  poll_until 10 grep -qs "port [0-9]" "$log" || fail "HTTP server did not start: $(cat "$log")"
+  http_port=$(sed -n 's/.* port \([0-9]\+\).*/\1/p' "$log" | head -n 1)
+  [[ $http_port =~ ^[0-9]+$ ]] || fail "cannot read the HTTP server's port: $(cat "$log")"
+}
+
+# curl_conn NS URL [CURL ARGS...]: one request; prints the local (client)
+# port of the connection, so the test can find its records.
+curl_conn() {
+  local ns=$1 url=$2
+  shift 2
+  local -a prefix=()
+  [[ -z $ns ]] || prefix=(ip netns exec "$ns")
+  "${prefix[@]}" curl --globoff --noproxy '*' -fsS --max-time 5 -o /dev/null \
+    -w '%{local_port}\n' "$@" "$url"
+}
+
+# check_records FORMAT LOG SERVER_PORT CONN...: see check_live_records.py.
+check_records() {
+  /usr/bin/python3 "$e2e_dir/check_live_records.py" "$@"
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# live_netns_test.sh [jsonl|p0f]
+#
+# `huginn-profiler serve -i VETH` on a real Ethernet-framed link: two network
+# namespaces made here (client, server) joined by a veth pair and addressed
+# from the documentation ranges 192.0.2.0/24 (RFC 5737) and 2001:db8::/64
+# (RFC 3849). The profiler and a dual-stack HTTP server run in the server
+# namespace; curl runs in the client namespace. Checks as in
+# live_capture_test.sh: warm-up requests (from 192.0.2.3) until the capture
+# is live, then three requests each over IPv4 and IPv6 whose syn, syn+ack and
+# mtu records must reach the log, then exit status 0 within 2 s of SIGTERM.
+# With "p0f", `p0f -i VETH` runs beside it and must log the same records.
+#
+# Root only; exits 77 without root or `ip netns`. The namespaces carry the PID
+# and a random tag and are deleted by the EXIT trap.
+
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mode=${1:-jsonl}
+[[ $mode == jsonl || $mode == p0f ]] || fail "usage: $0 [jsonl|p0f]"
+e2e_name+=".$mode"
+
+require_bin
+require_root
+require_tools curl ip
+[[ -x /usr/bin/python3 ]] || skip "/usr/bin/python3 not installed"
+[[ $mode == jsonl ]] || require_tools p0f
+export TZ=UTC
+
+tag="hge2e$$-$RANDOM"
+cns="$tag-c"
+sns="$tag-s"
+work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-netns.XXXXXX")
+pids=()
+namespaces=()
+cleanup() {
+  local pid ns
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in "${namespaces[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$cns" 2>/dev/null || skip "ip netns unavailable"
+namespaces+=("$cns")
+ip netns add "$sns"
+namespaces+=("$sns")
+# Created inside the namespaces, so the names cannot clash with other runs.
+ip -n "$cns" link add vc type veth peer name vs netns "$sns"
+for side in "$cns vc 192.0.2.1 2001:db8::1" "$sns vs 192.0.2.2 2001:db8::2"; do
+  read -r ns dev a4 a6 <<<"$side"
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set "$dev" up
+  ip -n "$ns" addr add "$a4/24" dev "$dev"
+  ip -n "$ns" -6 addr add "$a6/64" dev "$dev" nodad
+done
+ip -n "$cns" addr add 192.0.2.3/24 dev vc
+
+start_http_server "$sns" "$work/www" "$work/http.log"
+pids+=("$http_pid")
+filter="tcp port $http_port"
+
+out="$work/huginn.$mode"
+ip netns exec "$sns" "$HUGINN_BIN" serve -i vs -o "$out" --format "$mode" "$filter" \
+  >"$work/serve.stdout" 2>"$work/serve.stderr" &
+serve_pid=$!
+pids+=("$serve_pid")
+
+p0f_log="$work/p0f.log"
+if [[ $mode == p0f ]]; then
+  ip netns exec "$sns" p0f -i vs -o "$p0f_log" "$filter" >"$work/p0f.stdout" 2>&1 &
+  p0f_pid=$!
+  pids+=("$p0f_pid")
+fi
+
+serve_died() {
+  kill -0 "$serve_pid" 2>/dev/null && return 1
+  local rc=0
+  wait "$serve_pid" || rc=$?
+  fail "serve exited early with status $rc: $(tail -n 5 "$work/serve.stderr")"
+}
+
+sees() { # PORT
+  check_records --quiet "$mode" "$out" "$http_port" "192.0.2.3/$1>192.0.2.2" || return 1
+  [[ $mode == jsonl ]] || check_records --quiet p0f "$p0f_log" "$http_port" "192.0.2.3/$1>192.0.2.2"
+}
+ready=0
+for attempt in $(seq 1 20); do
+  serve_died || true
+  port=$(curl_conn "$cns" "http://192.0.2.2:$http_port/" --interface 192.0.2.3) ||
+    fail "warm-up request failed"
+  if poll_until 1 sees "$port"; then ready=1; break; fi
+done
+((ready)) || fail "no records for warm-up connections after 20 tries; stderr: $(tail -n 5 "$work/serve.stderr")"
+note "capture live after $attempt warm-up request(s)"
+
+conns=()
+ports=()
+for _ in 1 2 3; do
+  port=$(curl_conn "$cns" "http://192.0.2.2:$http_port/" --interface 192.0.2.1) ||
+    fail "curl over IPv4 failed"
+  conns+=("192.0.2.1/$port>192.0.2.2"); ports+=("$port")
+  sleep 0.06
+  port=$(curl_conn "$cns" "http://[2001:db8::2]:$http_port/") || fail "curl over IPv6 failed"
+  conns+=("2001:db8::1/$port>2001:db8::2"); ports+=("$port")
+  sleep 0.06
+done
+
+poll_until 10 check_records --quiet "$mode" "$out" "$http_port" "${conns[@]}" || {
+  serve_died || true
+  check_records "$mode" "$out" "$http_port" "${conns[@]}" || true
+  echo "--- $out" >&2; cat "$out" >&2 || true
+  fail "records missing from the log (see above)"
+}
+if [[ $mode == p0f ]]; then
+  poll_until 10 check_records --quiet p0f "$p0f_log" "$http_port" "${conns[@]}" ||
+    fail "p0f -i vs did not log the connections: $(tail -n 5 "$work/p0f.stdout")"
+fi
+
+stop_within 2 "$serve_pid" TERM || fail "serve did not exit within 2 s of SIGTERM"
+((stop_status == 0)) || fail "serve exited with status $stop_status after SIGTERM: $(tail -n 5 "$work/serve.stderr")"
+if grep -qiE "terminate called|Aborted|Segmentation fault|AddressSanitizer|runtime error:" "$work/serve.stderr"; then
+  fail "serve stderr shows a crash: $(cat "$work/serve.stderr")"
+fi
+
+if [[ $mode == p0f ]]; then
+  stop_within 5 "$p0f_pid" INT || fail "p0f did not stop"
+  alt=$(IFS='|'; echo "${ports[*]}")
+  pick() { grep -E "\|cli=[^|]*/($alt)\|srv=" "$1" || true; }
+  pick "$p0f_log" >"$work/p0f.sel"
+  pick "$out" >"$work/huginn.sel"
+  /usr/bin/python3 "$e2e_dir/../golden/compare_p0f.py" \
+    --ignore-mods "http request,http response" "$work/p0f.sel" "$work/huginn.sel" >&2 ||
+    fail "serve --format p0f disagrees with p0f -i vs on the same traffic"
+fi
+
+note "ok: ${#conns[@]} connections logged, clean exit on SIGTERM"

@@ -1,0 +1,112 @@
+#pragma once
+// FlowKey: the TCP 4-tuple (both addresses and ports), canonicalised so that
+// both directions of a connection find the same flow-table entry.
+//
+// Canonical order: the endpoint that compares lower (address, then port) is
+// low(), the other high(). Which endpoint is the client is not part of the
+// key; the flow table records it when it creates the entry, by the rule in
+// client_is_sender() below.
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "huginn/packet/decoded_packet.hpp"
+#include "huginn/packet/ip_address.hpp"
+
+namespace huginn::flow {
+
+struct Endpoint {
+  packet::IpAddress addr;
+  std::uint16_t port = 0;
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+};
+
+// Direction of one segment relative to the flow's client.
+enum class Direction : std::uint8_t {
+  kToServer = 0,  // sent by the client
+  kToClient = 1,  // sent by the server
+};
+
+[[nodiscard]] constexpr Direction reverse(Direction d) {
+  return d == Direction::kToServer ? Direction::kToClient : Direction::kToServer;
+}
+
+[[nodiscard]] inline Endpoint source_of(const packet::DecodedPacket& pkt) {
+  return Endpoint{pkt.src, pkt.sport};
+}
+[[nodiscard]] inline Endpoint destination_of(const packet::DecodedPacket& pkt) {
+  return Endpoint{pkt.dst, pkt.dport};
+}
+
+// Ports from which operating systems pick ephemeral (client) ports: Linux
+// uses 32768-60999, Windows and macOS the IANA dynamic range 49152-65535
+// (RFC 6335 §6); this covers both.
+inline constexpr std::uint16_t kEphemeralPortMin = 32768;
+
+// Who the client is, decided from the segment that creates a flow:
+//  - a SYN without ACK: its sender (RFC 9293 §3.5, the active opener);
+//  - a SYN+ACK (the SYN was missed): its receiver;
+//  - any other segment (mid-stream pickup): if `use_ports` and exactly one
+//    of the two ports is ephemeral (>= kEphemeralPortMin), that side;
+//    otherwise the segment's sender. Nothing in a mid-stream segment says
+//    which side opened the connection: the sender rule alone is right when
+//    the capture starts with the client talking and wrong when it starts
+//    with a response, which the port rule catches for ordinary clients of
+//    services on fixed ports below 32768.
+// A simultaneous open (both sides send a bare SYN) makes the first SYN's
+// sender the client.
+[[nodiscard]] inline bool client_is_sender(const packet::DecodedPacket& pkt,
+                                           bool use_ports = true) {
+  const bool syn = (pkt.flags & packet::tcp_flags::kSyn) != 0;
+  const bool ack = (pkt.flags & packet::tcp_flags::kAck) != 0;
+  if (syn) return !ack;
+  if (use_ports) {
+    const bool src_ephemeral = pkt.sport >= kEphemeralPortMin;
+    const bool dst_ephemeral = pkt.dport >= kEphemeralPortMin;
+    if (src_ephemeral != dst_ephemeral) return src_ephemeral;
+  }
+  return true;
+}
+
+class FlowKey {
+ public:
+  FlowKey() = default;
+  // Either order of the two endpoints gives the same key.
+  FlowKey(const Endpoint& a, const Endpoint& b)
+      : low_(a < b ? a : b), high_(a < b ? b : a) {}
+
+  [[nodiscard]] static FlowKey from_packet(const packet::DecodedPacket& pkt) {
+    return FlowKey(source_of(pkt), destination_of(pkt));
+  }
+
+  [[nodiscard]] const Endpoint& low() const { return low_; }
+  [[nodiscard]] const Endpoint& high() const { return high_; }
+
+  // Mixes both addresses, both ports and the IP version with `seed`. The
+  // seed lets a live capture randomise bucket placement, so that crafted
+  // 4-tuples cannot be aimed at one bucket of a known hash; replays and
+  // tests use the fixed default. (Multiply-xorshift, not a keyed PRF: it
+  // raises the cost of collision floods, it does not rule them out.)
+  [[nodiscard]] std::size_t hash(std::uint64_t seed = 0) const;
+
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+
+ private:
+  Endpoint low_;
+  Endpoint high_;
+};
+
+struct FlowKeyHash {
+  std::uint64_t seed = 0;
+  std::size_t operator()(const FlowKey& k) const noexcept { return k.hash(seed); }
+};
+
+}  // namespace huginn::flow
+
+template <>
+struct std::hash<huginn::flow::FlowKey> {
+  std::size_t operator()(const huginn::flow::FlowKey& k) const noexcept { return k.hash(); }
+};

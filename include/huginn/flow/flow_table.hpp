@@ -1,0 +1,493 @@
+#pragma once
+// FlowTable<UserState>: bounded per-connection state for the fingerprinting
+// layers, keyed by the canonical 4-tuple (FlowKey). Each flow keeps two
+// StreamPrefix buffers (client -> server and server -> client) and a
+// UserState the analyzer fills (parser progress, fingerprints emitted).
+//
+// Lifecycle (docs/flows.md):
+//  - Created by a SYN without ACK (its sender is the client; RFC 9293
+//    §3.5). With pick_up_midstream, also by a SYN+ACK or by the first
+//    segment carrying payload of an unknown 4-tuple (see client_is_sender).
+//    A bare SYN with a different ISN on a known 4-tuple replaces the flow
+//    (port reuse; p0f does the same); the same ISN is a retransmitted SYN.
+//  - Closed by an RST from either side, or once both sides have sent a FIN.
+//    A closed flow stays in the table for closed_linger_us (its TIME-WAIT,
+//    RFC 9293 §3.6.1), so that retransmissions of the old connection find
+//    it instead of being untracked or, in pick-up mode, starting a bogus
+//    new flow; closing() tells the caller it is over.
+//  - Expired when idle longer than idle_timeout_us, or closed longer than
+//    closed_linger_us, on the capture clock (DecodedPacket::ts_us, never
+//    wall time); on_packet() expires before looking up, so replays are
+//    deterministic.
+//  - Evicted when a new flow would exceed max_flows: the oldest closed flow
+//    if there is one (nothing is lost), else the least recently seen. The
+//    flow the current packet creates or touches is never the victim.
+// Every removal calls the close hook (if set) with the reason, after the
+// streams' finish() and before the entry is recycled, and moves one
+// counter. A closed flow is always reported with its close reason (kFin or
+// kRst), whatever finally removes it.
+//
+// Memory bound: at most max_flows entries, each sizeof(Flow) plus
+// 2 * StreamPrefix::buffer_bytes() (allocated on a stream's first stored
+// byte and kept when the entry is recycled), plus one hash-map node per
+// live flow: see max_bytes_per_flow() / memory_bound(). Steady state
+// allocates only when a flow is created (the hash-map node, and the prefix
+// buffers of a never-used entry); data segments allocate nothing.
+//
+// Lookups, inserts, LRU touches and evictions are O(1): a hash map from key
+// to entry index and an intrusive doubly linked LRU list through the entries.
+//
+// Not thread-safe: one owner thread (the capture thread, or the caller in
+// replay mode). Flow pointers and references returned by any member are
+// valid until the next call of a non-const member.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "huginn/flow/flow_key.hpp"
+#include "huginn/flow/stream_prefix.hpp"
+#include "huginn/packet/decoded_packet.hpp"
+#include "huginn/util/counters.hpp"
+#include "huginn/util/limits.hpp"
+
+namespace huginn::flow {
+
+// Counter names moved by FlowTable (docs/flows.md describes each).
+namespace counter {
+inline constexpr std::string_view kFlowCreatedSyn = "flow_created_syn";
+inline constexpr std::string_view kFlowCreatedMidstream = "flow_created_midstream";
+inline constexpr std::string_view kFlowUntrackedSegment = "flow_untracked_segment";
+inline constexpr std::string_view kFlowSynRetransmitted = "flow_syn_retransmitted";
+inline constexpr std::string_view kFlowReplacedNewSyn = "flow_replaced_new_syn";
+inline constexpr std::string_view kFlowClosedFin = "flow_closed_fin";
+inline constexpr std::string_view kFlowClosedRst = "flow_closed_rst";
+inline constexpr std::string_view kFlowExpiredIdle = "flow_expired_idle";
+inline constexpr std::string_view kFlowEvictedCap = "flow_evicted_cap";
+inline constexpr std::string_view kFlowCleared = "flow_cleared";
+inline constexpr std::string_view kStreamBytesInPrefix = "stream_bytes_in_prefix";
+inline constexpr std::string_view kStreamBytesDuplicate = "stream_bytes_duplicate";
+inline constexpr std::string_view kStreamOverlapConflict = "stream_overlap_conflict";
+inline constexpr std::string_view kStreamOverlapConflictBytes = "stream_overlap_conflict_bytes";
+inline constexpr std::string_view kStreamOutOfOrderHeld = "stream_out_of_order_held";
+inline constexpr std::string_view kStreamBytesBeyondPrefix = "stream_bytes_beyond_prefix";
+inline constexpr std::string_view kStreamBytesBeforeStart = "stream_bytes_before_start";
+inline constexpr std::string_view kStreamBytesIgnored = "stream_bytes_ignored";
+inline constexpr std::string_view kStreamPrefixFull = "stream_prefix_full";
+inline constexpr std::string_view kStreamGapGaveUp = "stream_gap_gave_up";
+inline constexpr std::string_view kStreamGapUnfilledAtClose = "stream_gap_unfilled_at_close";
+}  // namespace counter
+
+enum class CloseReason : std::uint8_t {
+  kFin,         // both sides sent FIN
+  kRst,         // either side sent RST
+  kIdle,        // idle longer than idle_timeout_us
+  kEvictedCap,  // least recently seen when the table was full
+  kReplaced,    // a bare SYN with a new ISN reused the 4-tuple
+  kCleared,     // clear()
+};
+
+struct FlowTableConfig {
+  // Hard cap on live flows (p0f -m CONN default); at least 1.
+  std::size_t max_flows = limits::kDefaultMaxFlows;
+  // Microseconds on the capture clock. p0f's CONN_MAX_AGE (-t) is the
+  // default; unlike p0f this counts from the last packet, not the SYN, so
+  // a long but active connection keeps its prefix state.
+  std::int64_t idle_timeout_us = std::int64_t{limits::kDefaultFlowMaxAgeS} * 1'000'000;
+  // Microseconds a closed flow is kept after the FIN/RST that closed it.
+  // Shorter than TIME-WAIT's 2 MSL (RFC 9293 §3.6.1: 4 minutes) because the
+  // table is bounded; the same 30 s covers the retransmission back-off of a
+  // FIN that is never acknowledged (CVE-2018-6794.pcap re-sends for 19 s).
+  std::int64_t closed_linger_us = std::int64_t{limits::kDefaultFlowMaxAgeS} * 1'000'000;
+  // Also track flows whose SYN was not seen (capture started mid-stream).
+  bool pick_up_midstream = false;
+  // For those, let an ephemeral port tell the client (client_is_sender).
+  bool guess_client_by_port = true;
+  StreamPrefixConfig stream;
+  // FlowKey::hash seed; a live capture may randomise it.
+  std::uint64_t hash_seed = 0;
+};
+
+template <typename UserState>
+class FlowTable;
+
+template <typename UserState>
+class Flow {
+ public:
+  explicit Flow(const StreamPrefixConfig& stream)
+      : to_server_(stream), to_client_(stream) {}
+
+  [[nodiscard]] const FlowKey& key() const { return key_; }
+  [[nodiscard]] const Endpoint& client() const { return client_; }
+  [[nodiscard]] const Endpoint& server() const { return server_; }
+  [[nodiscard]] Direction direction_of(const packet::DecodedPacket& pkt) const {
+    return source_of(pkt) == client_ ? Direction::kToServer : Direction::kToClient;
+  }
+  // The prefix buffers. Callers may consume() and stop() them; the table
+  // feeds them.
+  [[nodiscard]] StreamPrefix& stream(Direction d) {
+    return d == Direction::kToServer ? to_server_ : to_client_;
+  }
+  [[nodiscard]] const StreamPrefix& stream(Direction d) const {
+    return d == Direction::kToServer ? to_server_ : to_client_;
+  }
+  [[nodiscard]] StreamPrefix& to_server() { return to_server_; }
+  [[nodiscard]] const StreamPrefix& to_server() const { return to_server_; }
+  [[nodiscard]] StreamPrefix& to_client() { return to_client_; }
+  [[nodiscard]] const StreamPrefix& to_client() const { return to_client_; }
+
+  [[nodiscard]] std::int64_t first_seen_us() const { return first_seen_us_; }  // capture clock
+  [[nodiscard]] std::int64_t last_seen_us() const { return last_seen_us_; }    // capture clock
+  // Created by the client's SYN (else picked up mid-stream).
+  [[nodiscard]] bool syn_seen() const { return syn_seen_; }
+  [[nodiscard]] std::uint32_t client_isn() const { return client_isn_; }  // valid if syn_seen()
+  [[nodiscard]] bool fin_seen(Direction d) const {
+    return d == Direction::kToServer ? fin_to_server_ : fin_to_client_;
+  }
+  // An RST or the second FIN was seen; the flow lingers for retransmissions.
+  [[nodiscard]] bool closing() const { return closing_; }
+  // Capture clock; valid if closing().
+  [[nodiscard]] std::int64_t closed_at_us() const { return closed_at_us_; }
+
+  UserState user{};
+
+ private:
+  friend class FlowTable<UserState>;
+
+  void reset() {
+    to_server_.reset();
+    to_client_.reset();
+    first_seen_us_ = last_seen_us_ = closed_at_us_ = 0;
+    close_reason_ = CloseReason::kFin;
+    syn_seen_ = fin_to_server_ = fin_to_client_ = closing_ = false;
+    client_isn_ = 0;
+    user = UserState{};
+  }
+
+  FlowKey key_;
+  Endpoint client_;
+  Endpoint server_;
+  StreamPrefix to_server_;
+  StreamPrefix to_client_;
+  std::int64_t first_seen_us_ = 0;
+  std::int64_t last_seen_us_ = 0;
+  std::int64_t closed_at_us_ = 0;
+  std::uint32_t client_isn_ = 0;
+  CloseReason close_reason_ = CloseReason::kFin;
+  bool syn_seen_ = false;
+  bool fin_to_server_ = false;
+  bool fin_to_client_ = false;
+  bool closing_ = false;
+};
+
+template <typename UserState>
+class FlowTable {
+ public:
+  using FlowType = Flow<UserState>;
+  // Runs on every removal, on the owner thread. It must not throw or call
+  // back into the table; the flow reference is valid only during the call.
+  // The destructor drops remaining flows without calling it (call clear()
+  // first to be told about them).
+  using CloseHook = std::function<void(FlowType&, CloseReason)>;
+
+  // What on_packet() did with one segment.
+  struct PacketResult {
+    FlowType* flow = nullptr;  // null: the segment belongs to no tracked flow
+    Direction direction = Direction::kToServer;
+    bool created = false;   // this segment created the flow
+    SegmentResult segment;  // what its payload did to flow->stream(direction)
+  };
+
+  explicit FlowTable(FlowTableConfig config = {}, CloseHook on_close = {})
+      : config_(config),
+        on_close_(std::move(on_close)),
+        index_(0, FlowKeyHash{config.hash_seed}) {
+    if (config_.max_flows == 0) config_.max_flows = 1;
+    const std::size_t initial = std::min<std::size_t>(config_.max_flows, 4096);
+    nodes_.reserve(initial);
+    index_.reserve(initial);
+  }
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  void set_close_hook(CloseHook on_close) { on_close_ = std::move(on_close); }
+
+  // One decoded TCP segment, in capture order. Never throws for any packet
+  // content (only std::bad_alloc when a new entry's memory cannot be had).
+  PacketResult on_packet(const packet::DecodedPacket& pkt) {
+    expire(pkt.ts_us);
+
+    namespace tf = packet::tcp_flags;
+    const bool syn = (pkt.flags & tf::kSyn) != 0;
+    const bool ack = (pkt.flags & tf::kAck) != 0;
+    const FlowKey key = FlowKey::from_packet(pkt);
+    const Endpoint src = source_of(pkt);
+    PacketResult result;
+
+    std::uint32_t idx = find_index(key);
+    if (syn && !ack) {
+      if (idx != kNil) {
+        FlowType& f = nodes_[idx].flow;
+        if (f.syn_seen_ && f.client_ == src && f.client_isn_ == pkt.seq) {
+          counters_.add(counter::kFlowSynRetransmitted);
+        } else {
+          remove(idx, CloseReason::kReplaced);
+          idx = kNil;
+        }
+      }
+      if (idx == kNil) {
+        idx = create(key, src, destination_of(pkt), pkt.ts_us);
+        FlowType& f = nodes_[idx].flow;
+        f.syn_seen_ = true;
+        f.client_isn_ = pkt.seq;
+        f.to_server_.start_at(pkt.seq + 1);
+        counters_.add(counter::kFlowCreatedSyn);
+        result.created = true;
+      }
+    } else if (idx == kNil) {
+      const bool rst = (pkt.flags & tf::kRst) != 0;
+      // A segment without payload (pure ACK, FIN) or with RST never
+      // creates a flow: it fixes no start point, and the last ACKs of a
+      // flow that already expired would otherwise resurrect it.
+      if (!config_.pick_up_midstream || rst || (!syn && pkt.payload.empty())) {
+        counters_.add(counter::kFlowUntrackedSegment);
+        return result;
+      }
+      const bool sender_is_client = client_is_sender(pkt, config_.guess_client_by_port);
+      const Endpoint dst = destination_of(pkt);
+      idx = create(key, sender_is_client ? src : dst, sender_is_client ? dst : src, pkt.ts_us);
+      counters_.add(counter::kFlowCreatedMidstream);
+      result.created = true;
+    }
+
+    FlowType& f = nodes_[idx].flow;
+    const Direction dir = f.direction_of(pkt);
+    result.flow = &f;
+    result.direction = dir;
+    StreamPrefix& stream = f.stream(dir);
+    // The SYN+ACK fixes the server's start point (its ISN + 1).
+    if (syn && ack && dir == Direction::kToClient) stream.start_at(pkt.seq + 1);
+    if (!pkt.payload.empty()) {
+      // Data on a SYN (TCP Fast Open, RFC 7413) starts after the ISN.
+      const std::uint32_t data_seq = pkt.seq + (syn ? 1u : 0u);
+      result.segment = stream.add(data_seq, pkt.payload);
+      count(result.segment);
+    }
+    if ((pkt.flags & tf::kFin) != 0) {
+      (dir == Direction::kToServer ? f.fin_to_server_ : f.fin_to_client_) = true;
+      if (f.fin_to_server_ && f.fin_to_client_) mark_closing(idx, CloseReason::kFin, pkt.ts_us);
+    }
+    if ((pkt.flags & tf::kRst) != 0) mark_closing(idx, CloseReason::kRst, pkt.ts_us);
+    touch(idx, pkt.ts_us);
+    return result;
+  }
+
+  // Removes every flow closed longer than closed_linger_us, then every flow
+  // idle longer than idle_timeout_us, at `now_us` (capture clock). Each
+  // list is walked from its old end and the walk stops at the first flow
+  // that has time left, so a capture clock that steps backwards delays
+  // expiry rather than breaking it.
+  void expire(std::int64_t now_us) {
+    while (closed_head_ != kNil &&
+           now_us - nodes_[closed_head_].flow.closed_at_us_ > config_.closed_linger_us) {
+      remove(closed_head_, CloseReason::kIdle);
+    }
+    while (tail_ != kNil &&
+           now_us - nodes_[tail_].flow.last_seen_us_ > config_.idle_timeout_us) {
+      remove(tail_, CloseReason::kIdle);
+    }
+  }
+
+  // Removes every flow (end of a capture file), oldest first.
+  void clear() {
+    while (tail_ != kNil) remove(tail_, CloseReason::kCleared);
+  }
+
+  // The flow for this segment's 4-tuple, or null. Const: no LRU touch.
+  [[nodiscard]] const FlowType* find(const packet::DecodedPacket& pkt) const {
+    const std::uint32_t idx = find_index(FlowKey::from_packet(pkt));
+    return idx == kNil ? nullptr : &nodes_[idx].flow;
+  }
+  [[nodiscard]] FlowType* find(const FlowKey& key) {
+    const std::uint32_t idx = find_index(key);
+    return idx == kNil ? nullptr : &nodes_[idx].flow;
+  }
+
+  // Visits live flows from most to least recently seen.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (std::uint32_t i = head_; i != kNil; i = nodes_[i].next) fn(nodes_[i].flow);
+  }
+
+  // Live flows, closed ones that still linger included.
+  [[nodiscard]] std::size_t size() const { return index_.size(); }
+  [[nodiscard]] const util::Counters& counters() const { return counters_; }
+  [[nodiscard]] const FlowTableConfig& config() const { return config_; }
+
+  // Upper bound on the bytes one flow entry can hold: the entry, its two
+  // prefix buffers, and a hash-map node (key + index + two pointers).
+  [[nodiscard]] std::size_t max_bytes_per_flow() const {
+    return sizeof(Node) + 2 * StreamPrefix::buffer_bytes(config_.stream) + sizeof(FlowKey) +
+           sizeof(std::uint32_t) + 2 * sizeof(void*);
+  }
+  // max_flows * max_bytes_per_flow() plus the bucket array (one pointer per
+  // bucket, at most ~2 buckets per entry at the default load factor).
+  // Heap memory owned by UserState itself is the caller's to bound.
+  [[nodiscard]] std::size_t memory_bound() const {
+    return config_.max_flows * (max_bytes_per_flow() + 2 * sizeof(void*));
+  }
+
+ private:
+  static constexpr std::uint32_t kNil = 0xffffffffu;
+
+  struct Node {
+    explicit Node(const StreamPrefixConfig& stream) : flow(stream) {}
+    FlowType flow;
+    std::uint32_t prev = kNil;  // towards head_ (more recent)
+    std::uint32_t next = kNil;  // towards tail_ (less recent)
+    // Closed-flow FIFO, oldest close first; kNil unless closing.
+    std::uint32_t closed_prev = kNil;
+    std::uint32_t closed_next = kNil;
+    bool live = false;
+  };
+
+  [[nodiscard]] std::uint32_t find_index(const FlowKey& key) const {
+    const auto it = index_.find(key);
+    return it == index_.end() ? kNil : it->second;
+  }
+
+  std::uint32_t create(const FlowKey& key, const Endpoint& client, const Endpoint& server,
+                       std::int64_t ts_us) {
+    if (index_.size() >= config_.max_flows) {
+      remove(closed_head_ != kNil ? closed_head_ : tail_, CloseReason::kEvictedCap);
+    }
+    std::uint32_t idx;
+    if (!free_.empty()) {
+      idx = free_.back();
+      free_.pop_back();
+    } else {
+      // Grow by doubling but never past max_flows, so that capacity (and
+      // memory_bound()) stays within the cap.
+      if (nodes_.size() == nodes_.capacity()) {
+        nodes_.reserve(std::min(config_.max_flows, std::max<std::size_t>(16, 2 * nodes_.size())));
+      }
+      idx = static_cast<std::uint32_t>(nodes_.size());
+      nodes_.emplace_back(config_.stream);
+    }
+    Node& n = nodes_[idx];
+    n.live = true;
+    FlowType& f = n.flow;
+    f.key_ = key;
+    f.client_ = client;
+    f.server_ = server;
+    f.first_seen_us_ = f.last_seen_us_ = ts_us;
+    index_.emplace(key, idx);
+    link_front(idx);
+    return idx;
+  }
+
+  void remove(std::uint32_t idx, CloseReason reason) {
+    Node& n = nodes_[idx];
+    FlowType& f = n.flow;
+    for (StreamPrefix* s : {&f.to_server_, &f.to_client_}) {
+      if (s->finish()) counters_.add(counter::kStreamGapUnfilledAtClose);
+    }
+    if (f.closing_) {
+      reason = f.close_reason_;
+      unlink_closed(idx);
+    }
+    if (on_close_) on_close_(f, reason);
+    counters_.add(reason_counter(reason));
+    index_.erase(f.key_);
+    unlink(idx);
+    f.reset();
+    n.live = false;
+    free_.push_back(idx);
+  }
+
+  void mark_closing(std::uint32_t idx, CloseReason reason, std::int64_t ts_us) {
+    Node& n = nodes_[idx];
+    if (n.flow.closing_) return;
+    n.flow.closing_ = true;
+    n.flow.close_reason_ = reason;
+    n.flow.closed_at_us_ = ts_us;
+    n.closed_prev = closed_tail_;
+    n.closed_next = kNil;
+    if (closed_tail_ != kNil) nodes_[closed_tail_].closed_next = idx; else closed_head_ = idx;
+    closed_tail_ = idx;
+  }
+  void unlink_closed(std::uint32_t idx) {
+    Node& n = nodes_[idx];
+    if (n.closed_prev != kNil) nodes_[n.closed_prev].closed_next = n.closed_next;
+    else closed_head_ = n.closed_next;
+    if (n.closed_next != kNil) nodes_[n.closed_next].closed_prev = n.closed_prev;
+    else closed_tail_ = n.closed_prev;
+    n.closed_prev = n.closed_next = kNil;
+  }
+
+  void touch(std::uint32_t idx, std::int64_t ts_us) {
+    nodes_[idx].flow.last_seen_us_ = ts_us;
+    if (head_ == idx) return;
+    unlink(idx);
+    link_front(idx);
+  }
+  void link_front(std::uint32_t idx) {
+    Node& n = nodes_[idx];
+    n.prev = kNil;
+    n.next = head_;
+    if (head_ != kNil) nodes_[head_].prev = idx;
+    head_ = idx;
+    if (tail_ == kNil) tail_ = idx;
+  }
+  void unlink(std::uint32_t idx) {
+    Node& n = nodes_[idx];
+    if (n.prev != kNil) nodes_[n.prev].next = n.next; else head_ = n.next;
+    if (n.next != kNil) nodes_[n.next].prev = n.prev; else tail_ = n.prev;
+    n.prev = n.next = kNil;
+  }
+
+  void count(const SegmentResult& r) {
+    if (r.new_bytes) counters_.add(counter::kStreamBytesInPrefix, r.new_bytes);
+    if (r.duplicate_bytes) counters_.add(counter::kStreamBytesDuplicate, r.duplicate_bytes);
+    if (r.conflict_bytes) {
+      counters_.add(counter::kStreamOverlapConflict);
+      counters_.add(counter::kStreamOverlapConflictBytes, r.conflict_bytes);
+    }
+    if (r.held) counters_.add(counter::kStreamOutOfOrderHeld);
+    if (r.beyond_prefix_bytes) counters_.add(counter::kStreamBytesBeyondPrefix, r.beyond_prefix_bytes);
+    if (r.before_start_bytes) counters_.add(counter::kStreamBytesBeforeStart, r.before_start_bytes);
+    if (r.ignored_bytes) counters_.add(counter::kStreamBytesIgnored, r.ignored_bytes);
+    if (r.filled) counters_.add(counter::kStreamPrefixFull);
+    if (r.gave_up) counters_.add(counter::kStreamGapGaveUp);
+  }
+
+  static std::string_view reason_counter(CloseReason reason) {
+    switch (reason) {
+      case CloseReason::kFin: return counter::kFlowClosedFin;
+      case CloseReason::kRst: return counter::kFlowClosedRst;
+      case CloseReason::kIdle: return counter::kFlowExpiredIdle;
+      case CloseReason::kEvictedCap: return counter::kFlowEvictedCap;
+      case CloseReason::kReplaced: return counter::kFlowReplacedNewSyn;
+      case CloseReason::kCleared: return counter::kFlowCleared;
+    }
+    return counter::kFlowCleared;
+  }
+
+  FlowTableConfig config_;
+  CloseHook on_close_;
+  std::vector<Node> nodes_;           // entries, live or on free_
+  std::vector<std::uint32_t> free_;   // recycled entry indices
+  std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> index_;
+  std::uint32_t head_ = kNil;         // most recently seen
+  std::uint32_t tail_ = kNil;         // least recently seen
+  std::uint32_t closed_head_ = kNil;  // closed longest ago
+  std::uint32_t closed_tail_ = kNil;  // closed most recently
+  util::Counters counters_;
+};
+
+}  // namespace huginn::flow

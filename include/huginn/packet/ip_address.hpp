@@ -18,9 +18,31 @@ struct IpAddress {
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
-  // p0f's addr_to_str(): dotted quad, or RFC 5952 text for IPv6 (inet_ntop).
+  // Text exactly as p0f 3.09b prints addresses (addr_to_str): a dotted quad,
+  // or for IPv6 all eight groups in lower-case hex without leading zeros and
+  // without "::" compression ("2606:4700:0:0:0:0:6811:d209"). p0f does not
+  // use inet_ntop here, and its log format is our oracle.
   [[nodiscard]] std::string to_string() const;
+  // RFC 5952 canonical text (inet_ntop), for JSON and the dashboard, where
+  // users paste addresses into other tools.
+  [[nodiscard]] std::string to_rfc5952_string() const;
   [[nodiscard]] std::size_t hash() const;
+
+  // a.b.c.d, and an IPv6 address from its 16 network-order bytes.
+  static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    IpAddress r;
+    r.bytes[0] = a;
+    r.bytes[1] = b;
+    r.bytes[2] = c;
+    r.bytes[3] = d;
+    return r;
+  }
+  static IpAddress v6(const std::array<std::uint8_t, 16>& b) {
+    IpAddress r;
+    r.version = IpVersion::v6;
+    r.bytes = b;
+    return r;
+  }
 };
 
 }  // namespace huginn::packet

@@ -10,11 +10,12 @@ declare -A allowed=(
   [util]="util"
   [packet]="util packet"
   [capture]="util packet capture"
-  [fingerprint]="util packet fingerprint"
+  [flow]="util packet flow"
+  [fingerprint]="util packet flow fingerprint"
   [db]="util fingerprint db"
-  [analyzer]="util packet fingerprint db analyzer"
-  [report]="util packet fingerprint db analyzer report"
-  [app]="util packet capture fingerprint db analyzer report app"
+  [analyzer]="util packet flow fingerprint db analyzer"
+  [report]="util packet flow fingerprint db analyzer report"
+  [app]="util packet capture flow fingerprint db analyzer report app"
 )
 
 status=0

@@ -16,7 +16,7 @@ packages=(
   libpcap-dev libnghttp2-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the oracle and the tools the tests drive
-  p0f tcpdump iproute2 curl procps time
+  p0f tcpdump tshark iproute2 curl wget openssl nghttp2-client procps time python3
 )
 
 missing=()

@@ -20,7 +20,7 @@ std::string error_of(const ParseResult& r) {
 }
 
 TEST(Options, AnalyzeWithP0fStyleFlags) {
-  auto r = parse({"analyze", "-f", "/tmp/x.fp", "-o", "out.log", "--format", "jsonl", "-m",
+  const auto r = parse({"analyze", "-f", "/tmp/x.fp", "-o", "out.log", "--format", "jsonl", "-m",
                   "1000,200000", "-t", "60,30", "a.pcap", "b.pcapng"});
   const auto& o = std::get<Options>(r);
   EXPECT_EQ(o.command, Command::kAnalyze);
@@ -35,7 +35,8 @@ TEST(Options, AnalyzeWithP0fStyleFlags) {
 }
 
 TEST(Options, ServeDefaultsMatchTheDesign) {
-  const auto& o = std::get<Options>(parse({"serve"}));
+  const auto o_r = parse({"serve"});
+  const auto& o = std::get<Options>(o_r);
   EXPECT_EQ(o.command, Command::kServe);
   EXPECT_EQ(o.iface, "any");
   EXPECT_EQ(o.fp_file, "/etc/p0f/p0f.fp");
@@ -45,16 +46,19 @@ TEST(Options, ServeDefaultsMatchTheDesign) {
 }
 
 TEST(Options, ServeJoinsFilterWordsLikeTcpdump) {
-  const auto& o = std::get<Options>(parse({"serve", "-i", "lo", "-p", "tcp", "and", "port", "80"}));
+  const auto o_r = parse({"serve", "-i", "lo", "-p", "tcp", "and", "port", "80"});
+  const auto& o = std::get<Options>(o_r);
   EXPECT_EQ(o.iface, "lo");
   EXPECT_TRUE(o.promiscuous);
   EXPECT_EQ(o.filter, "tcp and port 80");
-  const auto& q = std::get<Options>(parse({"serve", "tcp port 443"}));
+  const auto q_r = parse({"serve", "tcp port 443"});
+  const auto& q = std::get<Options>(q_r);
   EXPECT_EQ(q.filter, "tcp port 443");
 }
 
 TEST(Options, GlobalOptionsMayComeBeforeOrAfterTheCommand) {
-  const auto& a = std::get<Options>(parse({"--log-format", "json", "serve", "--log-level", "debug"}));
+  const auto a_r = parse({"--log-format", "json", "serve", "--log-level", "debug"});
+  const auto& a = std::get<Options>(a_r);
   EXPECT_EQ(a.log_format, LogFormat::kJson);
   EXPECT_EQ(a.log_level, "debug");
 }
@@ -85,7 +89,8 @@ TEST(Options, UsageErrorsSayWhatIsWrong) {
 }
 
 TEST(Options, DoubleDashEndsOptions) {
-  const auto& o = std::get<Options>(parse({"analyze", "--", "-weird-name.pcap"}));
+  const auto o_r = parse({"analyze", "--", "-weird-name.pcap"});
+  const auto& o = std::get<Options>(o_r);
   EXPECT_EQ(o.files, std::vector<std::string>{"-weird-name.pcap"});
 }
 

@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "../fingerprint/tcp/segment_builder.hpp"
+#include "segment_builder.hpp"
 #include "huginn/db/p0f_db_parser.hpp"
 
 namespace huginn::analyzer {

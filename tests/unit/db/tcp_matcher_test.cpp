@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <variant>
 
-#include "../fingerprint/tcp/segment_builder.hpp"
+#include "segment_builder.hpp"
 #include "huginn/db/p0f_db_parser.hpp"
 #include "huginn/fingerprint/tcp/raw_sig.hpp"
 #include "test_paths.hpp"

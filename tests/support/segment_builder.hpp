@@ -89,7 +89,9 @@ class SegmentBuilder {
   }
   SegmentBuilder& eol() { return raw({0}); }
   SegmentBuilder& raw(std::initializer_list<std::uint8_t> bytes) {
-    opts_.insert(opts_.end(), bytes.begin(), bytes.end());
+    // Element by element: g++ 12 at -O2 misreports vector::insert of a
+    // small initializer_list as -Wstringop-overflow (GCC PR 106199).
+    for (const std::uint8_t b : bytes) opts_.push_back(b);
     return *this;
   }
   SegmentBuilder& payload(std::string_view text) {

@@ -6,6 +6,8 @@
 #include <random>
 #include <tuple>
 
+#include "huginn/fingerprint/http/http_signature.hpp"
+#include "huginn/fingerprint/http/language.hpp"
 #include "huginn/fingerprint/tcp/mtu.hpp"
 #include "huginn/fingerprint/tcp/raw_sig.hpp"
 #include "huginn/fingerprint/tcp/uptime.hpp"
@@ -15,6 +17,7 @@ namespace huginn::analyzer {
 namespace {
 
 namespace ft = fingerprint::tcp;
+namespace fh = fingerprint::http;
 namespace fl = packet::tcp_flags;
 using packet::DecodedPacket;
 
@@ -22,6 +25,9 @@ using packet::DecodedPacket;
 constexpr std::uint64_t kExpireInterval = 50;
 // p0f config.h KILL_PERCENT: share of a full table evicted at once.
 constexpr std::size_t kKillPercent = 10;
+
+// p0f config.h HTTP_MAX_DATE_DIFF: seconds of Date jitter overlooked.
+constexpr std::int64_t kHttpMaxDateDiff = 10;
 
 // p0f's NAT scoring thresholds (process.c add_nat_score): how many of the
 // last 32 scores may exceed 5, 2, 1 and 0 before an address is called shared.
@@ -64,7 +70,12 @@ std::uint64_t Analyzer::hash_flow(const FlowKey& k) const {
 }
 
 Analyzer::Analyzer(const db::P0fDb& db, AnalyzerConfig config, ObservationSink& sink)
-    : db_(db), matcher_(db), config_(config), sink_(sink) {
+    : db_(db),
+      matcher_(db),
+      http_matcher_(db),
+      http_known_(http_matcher_.known_header_predicate()),
+      config_(config),
+      sink_(sink) {
   for (const auto& label : db_.labels) {
     LabelInfo info;
     if (label.name_id < db_.names.size()) info.display = db_.names[label.name_id];
@@ -206,6 +217,13 @@ void Analyzer::dispatch(const DecodedPacket& pkt, const ft::TcpSignature& sig) {
       if (pay_len == 0) return;
       const bool need_more = g.http.process(to_srv, buffer_view(g.req_buf, g.req_len),
                                             buffer_view(g.resp_buf, g.resp_len));
+      if (const auto* msg = flows_[fi].http.completed()) {
+        counters_.add(to_srv ? "http_requests" : "http_responses");
+        fingerprint_http(to_srv, *msg, fi);
+      } else if (const auto e = flows_[fi].http.error(); e != fh::ParseError::kNone) {
+        // Not HTTP as p0f reads it (often simply not HTTP at all).
+        counters_.add(fh::parse_error_name(e));
+      }
       if (!need_more ||
           (g.req_len >= limits::kMaxFlowData && g.resp_len >= limits::kMaxFlowData)) {
         destroy_flow(fi);
@@ -282,11 +300,8 @@ Analyzer::SigSnapshot Analyzer::fingerprint_syn(bool to_srv, const DecodedPacket
   ft::ParamsInput params;
   if (rec != nullptr) {
     const db::Label& label = *rec->label;
-    SigMatchInfo info;
-    const auto it = labels_.find(&label);
-    if (it != labels_.end()) info.label = it->second.display;
+    SigMatchInfo info = match_info(label);
     info.is_app = label.is_user_app() || f.sendsyn;
-    info.generic = label.generic;
     info.fuzzy = m.fuzzy;
     info.random_ttl = rec->sig.bad_ttl;
     info.line = rec->line_no;
@@ -332,6 +347,15 @@ Analyzer::SigSnapshot Analyzer::fingerprint_syn(bool to_srv, const DecodedPacket
   snap.recv_ms = now_ms();
   score_nat(to_srv, snap, fi);
   return snap;
+}
+
+SigMatchInfo Analyzer::match_info(const db::Label& label) const {
+  SigMatchInfo info;
+  const auto it = labels_.find(&label);
+  if (it != labels_.end()) info.label = it->second.display;
+  info.is_app = label.is_user_app();
+  info.generic = label.generic;
+  return info;
 }
 
 void Analyzer::fingerprint_mtu(bool to_srv, const ft::TcpSignature& sig, std::uint32_t fi) {
@@ -380,6 +404,159 @@ void Analyzer::check_ts(bool to_srv, const DecodedPacket& pkt, const ft::TcpSign
   obs.freq_hz = est.freq_hz;
   obs.raw_freq_hz = est.raw_freq_hz;
   emit(obs);
+}
+
+// ---------------------------------------------------------------------------
+// HTTP (p0f fp_http.c fingerprint_http and score_nat).
+
+void Analyzer::fingerprint_http(bool to_srv, const fh::Http1Message& msg, std::uint32_t fi) {
+  const fh::HttpSignature sig = fh::compute_http_signature(msg);
+  const db::HttpMatch m = http_matcher_.match(sig);
+  Observation obs = start_observation(
+      to_srv ? ObservationKind::kHttpRequest : ObservationKind::kHttpResponse, to_srv, flows_[fi]);
+  if (m.record != nullptr) {
+    obs.match = match_info(*m.record->label);
+    obs.match->line = m.record->line_no;
+    obs.match->sig_text = m.record->raw;
+  }
+  const fh::Language lang = fh::classify_accept_language(
+      sig.lang ? std::optional<std::string_view>(*sig.lang) : std::nullopt);
+  switch (lang.verdict) {
+    case fh::LanguageVerdict::kNone: obs.lang = "none"; break;
+    case fh::LanguageVerdict::kUnknown: break;
+    case fh::LanguageVerdict::kKnown: obs.lang = std::string(lang.name); break;
+  }
+  obs.dishonest = m.dishonest;
+  obs.params = fh::format_http_params(m.dishonest, !sig.sw.has_value(),
+                                      m.record != nullptr && m.record->label->generic);
+  obs.signature = fh::format_http_raw_sig(sig, http_known_);
+  obs.http.method = msg.method;
+  obs.http.path = msg.path;
+  (to_srv ? obs.http.user_agent : obs.http.server) = sig.sw.value_or("");
+  obs.http.accept_language = sig.lang.value_or("");
+  obs.http.header_names.reserve(msg.headers.size());
+  for (const auto& h : msg.headers) obs.http.header_names.push_back(h.name);
+  emit(obs);
+
+  score_nat_http(to_srv, sig, m, fi);
+
+  // Remember what later records are scored against.
+  const Flow& f = flows_[fi];
+  HttpHost& hd = http_host(to_srv ? f.client : f.server);
+  HttpSnapshot snap;
+  snap.valid = true;
+  snap.matched = m.record;
+  snap.date = sig.date;
+  snap.recv_s = now_s();
+  const db::Label* label = m.record != nullptr ? m.record->label : nullptr;
+  if (!to_srv) {
+    hd.resp = snap;
+    hd.resp_port = f.srv_port;
+  }
+  if (label == nullptr) return;
+  if (!label->is_user_app()) {
+    if (to_srv) hd.req_os = snap;
+    Host& host = hosts_[to_srv ? f.client : f.server];
+    host.last_class_id = static_cast<std::int32_t>(*label->class_id);
+    host.last_name_id = static_cast<std::int32_t>(label->name_id);
+  } else {
+    hd.name_id = static_cast<std::int32_t>(label->name_id);
+    if (m.dishonest) hd.bad_sw = 2;
+  }
+}
+
+Analyzer::HttpHost& Analyzer::http_host(std::uint32_t hi) {
+  Host& h = hosts_[hi];
+  if (h.http == kNil) {
+    if (!free_http_hosts_.empty()) {
+      h.http = free_http_hosts_.back();
+      free_http_hosts_.pop_back();
+      http_hosts_[h.http] = HttpHost{};
+    } else {
+      h.http = static_cast<std::uint32_t>(http_hosts_.size());
+      http_hosts_.emplace_back();
+    }
+  }
+  return http_hosts_[h.http];
+}
+
+void Analyzer::score_nat_http(bool to_srv, const fh::HttpSignature& sig, const db::HttpMatch& m,
+                              std::uint32_t fi) {
+  const Flow& f = flows_[fi];
+  const Host& hd = hosts_[to_srv ? f.client : f.server];
+  HttpHost& hh = http_host(to_srv ? f.client : f.server);
+  const HttpSnapshot* ref = to_srv ? &hh.req_os : &hh.resp;
+  // A server's answer on another port may come from other software.
+  if (!ref->valid || (!to_srv && hh.resp_port != f.srv_port)) ref = nullptr;
+  std::uint8_t score = 0;
+  std::uint16_t reason = 0;
+  auto add = [&](std::uint8_t s, std::uint16_t r) {
+    score = static_cast<std::uint8_t>(score + s);
+    reason |= r;
+  };
+
+  const db::Label* label = m.record != nullptr ? m.record->label : nullptr;
+  if (label == nullptr) {
+    // Unknown software: only a server going from known to unknown counts.
+    if (!to_srv && ref != nullptr && ref->matched != nullptr) add(4, kNatToUnk);
+  } else if (label->is_user_app()) {
+    verify_tool_class(to_srv, *label, fi);
+    if (!to_srv && ref != nullptr && ref->matched != nullptr) {
+      const db::Label& old = *ref->matched->label;
+      if (old.name_id != label->name_id) {
+        add(8, kNatAppLb);
+      } else if (old.label_id != label->label_id) {
+        add(2, kNatAppLb);
+      }
+    }
+  } else {
+    // An HTTP record labelled with an OS (none in p0f 3.09b's database).
+    bool diff_already = false;
+    if (ref != nullptr && ref->matched != nullptr) {
+      const db::Label& old = *ref->matched->label;
+      if (old.name_id != label->name_id) {
+        add(8, kNatOsSig);
+        diff_already = true;
+      } else if (old.label_id != label->label_id) {
+        // p0f compares the old name id with the new label id here
+        // (docs/p0f-deviations.md, "HTTP OS label change").
+        add(2, kNatOsSig);
+      }
+    } else if (ref != nullptr) {
+      add(4, kNatToUnk);
+    }
+    if (!diff_already && hd.last_name_id != static_cast<std::int32_t>(label->name_id)) {
+      add(4, kNatOsSig);
+    }
+  }
+
+  // A plausible User-Agent that names another OS than the host's.
+  if (to_srv && label != nullptr && label->is_user_app() && sig.sw && !m.dishonest) {
+    if (const auto ua_os = http_matcher_.ua_os_name_id(*sig.sw)) {
+      if (static_cast<std::int32_t>(*ua_os) != hd.last_name_id) {
+        add(4, kNatAppUa);
+        if (hh.bad_sw == 0) hh.bad_sw = 1;
+      } else {
+        hh.bad_sw = 0;
+      }
+    }
+  }
+
+  if (sig.via) add(8, kNatAppVia);
+
+  // Server clocks move with real time: a Date that goes back, or ahead of
+  // the capture clock by more than the allowed jitter, suggests another
+  // server behind the address.
+  if (ref != nullptr && !to_srv && ref->date && sig.date) {
+    const std::int64_t recv_diff =
+        static_cast<std::int64_t>(now_s()) - static_cast<std::int64_t>(ref->recv_s);
+    const std::int64_t hdr_diff = *sig.date - *ref->date;
+    if (hdr_diff < -kHttpMaxDateDiff || hdr_diff > recv_diff + kHttpMaxDateDiff) {
+      add(4, kNatAppDate);
+    }
+  }
+
+  add_nat_score(to_srv, fi, reason, score);
 }
 
 // ---------------------------------------------------------------------------
@@ -687,6 +864,7 @@ void Analyzer::touch_host(std::uint32_t hi) {
 void Analyzer::destroy_host(std::uint32_t hi) {
   Host& h = hosts_[hi];
   host_index_.erase(hash_addr(h.addr), hi);
+  if (h.http != kNil) free_http_hosts_.push_back(h.http);
   if (h.newer != kNil) {
     hosts_[h.newer].older = h.older;
   } else {

@@ -12,6 +12,8 @@ std::string_view p0f_module_name(ObservationKind kind) {
     case ObservationKind::kUptime: return "uptime";
     case ObservationKind::kHostChange: return "host change";
     case ObservationKind::kIpSharing: return "ip sharing";
+    case ObservationKind::kHttpRequest: return "http request";
+    case ObservationKind::kHttpResponse: return "http response";
   }
   return "?";
 }
@@ -26,6 +28,8 @@ std::string_view jsonl_kind_name(ObservationKind kind) {
     case ObservationKind::kUptime: return "uptime";
     case ObservationKind::kHostChange: return "host_change";
     case ObservationKind::kIpSharing: return "ip_sharing";
+    case ObservationKind::kHttpRequest: return "http_request";
+    case ObservationKind::kHttpResponse: return "http_response";
   }
   return "?";
 }

@@ -19,6 +19,20 @@ std::string endpoint(const analyzer::Endpoint& ep) {
   return format_p0f_address(ep.addr) + "/" + std::to_string(ep.port);
 }
 
+// Wire strings are hostile: bounded here whatever produced them (the JSON
+// library escapes control bytes and replaces invalid UTF-8).
+constexpr std::size_t kMaxWireString = 1024;
+std::string wire(const std::string& s) { return s.substr(0, kMaxWireString); }
+
+json match_json(const analyzer::Observation& obs) {
+  if (!obs.match) return nullptr;
+  return {{"line", obs.match->line},
+          {"generic", obs.match->generic},
+          {"fuzzy", obs.match->fuzzy},
+          {"random_ttl", obs.match->random_ttl},
+          {"sig", obs.match->sig_text}};
+}
+
 }  // namespace
 
 std::string format_rfc3339_utc(std::int64_t ts_us) {
@@ -59,15 +73,7 @@ std::string JsonlWriter::format_line(const Observation& obs) {
       } else {
         j["os"] = obs.match ? json(obs.match->label) : json(nullptr);
       }
-      if (obs.match) {
-        j["match"] = {{"line", obs.match->line},
-                      {"generic", obs.match->generic},
-                      {"fuzzy", obs.match->fuzzy},
-                      {"random_ttl", obs.match->random_ttl},
-                      {"sig", obs.match->sig_text}};
-      } else {
-        j["match"] = nullptr;
-      }
+      j["match"] = match_json(obs);
       j["dist"] = obs.dist;
       j["dist_is_upper_bound"] = obs.dist_is_upper_bound;
       j["params"] = obs.params;
@@ -96,6 +102,31 @@ std::string JsonlWriter::format_line(const Observation& obs) {
       }
       j["reason"] = std::move(reasons);
       j["raw_hits"] = obs.raw_hits;
+      break;
+    }
+    case ObservationKind::kHttpRequest:
+    case ObservationKind::kHttpResponse: {
+      j["signature"] = obs.signature;
+      const bool app = !obs.match || obs.match->is_app;
+      j["app"] = obs.match && app ? json(obs.match->label) : json(nullptr);
+      j["os"] = obs.match && !app ? json(obs.match->label) : json(nullptr);
+      j["match"] = match_json(obs);
+      j["lang"] = obs.lang && *obs.lang != "none" ? json(*obs.lang) : json(nullptr);
+      j["params"] = obs.params;
+      j["dishonest"] = obs.dishonest;
+      json names = json::array();
+      for (const auto& n : obs.http.header_names) names.push_back(wire(n));
+      j["header_names"] = std::move(names);
+      if (obs.kind == ObservationKind::kHttpRequest) {
+        j["method"] = wire(obs.http.method);
+        j["path"] = wire(obs.http.path);
+        j["user_agent"] = obs.http.user_agent.empty() ? json(nullptr) : json(wire(obs.http.user_agent));
+        j["accept_language"] =
+            obs.http.accept_language.empty() ? json(nullptr) : json(wire(obs.http.accept_language));
+      } else {
+        // "server" already names the endpoint.
+        j["server_header"] = obs.http.server.empty() ? json(nullptr) : json(wire(obs.http.server));
+      }
       break;
     }
   }

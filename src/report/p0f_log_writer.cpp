@@ -158,6 +158,18 @@ void P0fLogWriter::append_line(std::string& out, const Observation& obs, std::st
       }
       break;
     }
+    case ObservationKind::kHttpRequest:
+    case ObservationKind::kHttpResponse:
+      // p0f: "app=???" when nothing matched (not "os=???" as for TCP).
+      if (obs.match) {
+        field(out, obs.match->is_app ? "app" : "os", obs.match->label);
+      } else {
+        field(out, "app", "???");
+      }
+      field(out, "lang", obs.lang ? std::string_view(*obs.lang) : std::string_view("???"));
+      field(out, "params", obs.params);
+      field(out, "raw_sig", obs.signature);
+      break;
   }
 }
 

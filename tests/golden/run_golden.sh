@@ -3,8 +3,8 @@
 #
 # Runs `p0f -r CAPTURE -o p0f.log` and `$HUGINN_BIN analyze --format p0f -o
 # ours.log CAPTURE` in a temporary directory (TZ=UTC: both print local
-# time) and compares the logs with compare_p0f.py. HTTP records are ignored
-# until HTTP fingerprinting lands. Environment: HUGINN_BIN (required),
+# time) and compares the logs with compare_p0f.py, HTTP records included.
+# Environment: HUGINN_BIN (required),
 # P0F_BIN (default /usr/sbin/p0f), HUGINN_P0F_FP (default /etc/p0f/p0f.fp),
 # HUGINN_KEEP_LOGS=DIR to keep both logs. Exit 77 (skip) without p0f.
 set -euo pipefail
@@ -42,8 +42,7 @@ if ! "$HUGINN_BIN" analyze -f "$fp" --format p0f -o ours.log "$capture"; then
 fi
 
 status=0
-/usr/bin/python3 "$here/compare_p0f.py" --ignore-mods "http request,http response" \
-  p0f.log ours.log || status=$?
+/usr/bin/python3 "$here/compare_p0f.py" p0f.log ours.log || status=$?
 if [[ -n "${HUGINN_KEEP_LOGS:-}" ]]; then
   mkdir -p "$HUGINN_KEEP_LOGS"
   name="$(basename "$capture")"

@@ -1,7 +1,8 @@
 #pragma once
-// The stateful half of p0f's TCP fingerprinting (process.c flow_dispatch and
+// The stateful half of p0f's fingerprinting (process.c flow_dispatch and
 // host/flow bookkeeping; fp_tcp.c fingerprint_tcp, check_ts_tcp, score_nat;
-// fp_mtu.c): turns decoded segments into Observations.
+// fp_mtu.c; fp_http.c fingerprint_http and its score_nat): turns decoded
+// segments into Observations.
 //
 // Thread ownership: one thread only (the capture thread, or the caller in
 // replay mode); no locks. Time is the capture clock (packet timestamps),
@@ -9,20 +10,28 @@
 //
 // Memory is bounded: at most max_flows + 1 flows and max_hosts + 1 hosts
 // (p0f's checks run before an insert), each with fixed-size state, plus at
-// most 2 * limits::kMaxFlowData bytes of captured payload per flow. Steady
-// state allocates only when a SYN creates a flow or host; other segments
-// allocate nothing (payload buffers are recycled through a pool).
+// most 2 * limits::kMaxFlowData bytes of captured payload per flow and one
+// HTTP header block being collected (at most 32 headers of bounded size).
+// Steady state allocates only when a SYN creates a flow or host, or an HTTP
+// header block is collected and fingerprinted; other segments allocate
+// nothing (payload buffers are recycled through a pool).
+//
+// HTTP (p0f fp_http.c) is read from the same in-order payload prefix p0f
+// keeps, through HttpGate, so the p0f-format records are p0f's; see
+// docs/p0f-deviations.md for what a reassembling reader would add.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "huginn/analyzer/http_gate.hpp"
 #include "huginn/analyzer/index_table.hpp"
 #include "huginn/analyzer/observation.hpp"
+#include "huginn/db/http_matcher.hpp"
 #include "huginn/db/p0f_db.hpp"
 #include "huginn/db/tcp_matcher.hpp"
 #include "huginn/fingerprint/tcp/tcp_signature.hpp"
@@ -66,7 +75,9 @@ class Analyzer {
 
   // Progress and anomaly counters: "packets", "silly_flags",
   // "flows_created", "flows_evicted", "flows_expired", "hosts_evicted",
-  // "hosts_expired", "observations", ...
+  // "hosts_expired", "observations", "http_requests", "http_responses",
+  // and why a flow was found not to be HTTP (fingerprint::http::
+  // parse_error_name(): "http_not_get_or_head", ...).
   [[nodiscard]] const util::Counters& counters() const;
   [[nodiscard]] std::size_t flow_count() const { return flow_index_.size(); }
   [[nodiscard]] std::size_t host_count() const { return host_index_.size(); }
@@ -88,6 +99,15 @@ class Analyzer {
     std::uint16_t mss = 0;
     std::uint32_t ts1 = 0;
     std::uint64_t recv_ms = 0;  // capture clock, p0f's millisecond form
+  };
+
+  // What p0f keeps of a host's last HTTP request/response (its struct
+  // http_sig, minus the headers).
+  struct HttpSnapshot {
+    bool valid = false;
+    const db::HttpSigRecord* matched = nullptr;
+    std::optional<std::int64_t> date;  // parsed Date header, seconds (UTC)
+    std::uint32_t recv_s = 0;          // capture-clock seconds it was seen
   };
 
   // The fields every lookup and LRU touch reads come first, so a touch
@@ -113,6 +133,20 @@ class Analyzer {
     std::uint8_t distance = 0xFF;     // p0f keeps -1 in a u8 until measured
     std::int32_t last_up_min = -1;
     std::uint32_t up_mod_days = 0;
+    // Index into http_hosts_ once the host has taken part in HTTP; most
+    // hosts never do, so their records stay small.
+    std::uint32_t http = kNil;
+  };
+
+  // A host's HTTP history (p0f host_data http_req_os / http_resp / bad_sw).
+  struct HttpHost {
+    HttpSnapshot req_os;               // last request that matched an OS record
+    HttpSnapshot resp;                 // last response
+    std::uint16_t resp_port = 0;       // server port of resp
+    std::int32_t name_id = -1;         // last matched HTTP application name
+    // 0 honest so far, 1 User-Agent names another OS than the host's,
+    // 2 software string contradicts the matched record.
+    std::uint8_t bad_sw = 0;
   };
 
   // Flow key: both endpoints in a canonical order, so either direction of
@@ -167,6 +201,11 @@ class Analyzer {
                 const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
   void score_nat(bool to_srv, const SigSnapshot& sig, std::uint32_t fi);
   void verify_tool_class(bool to_srv, const db::Label& label, std::uint32_t fi);
+  void fingerprint_http(bool to_srv, const fingerprint::http::Http1Message& msg, std::uint32_t fi);
+  void score_nat_http(bool to_srv, const fingerprint::http::HttpSignature& sig,
+                      const db::HttpMatch& m, std::uint32_t fi);
+  [[nodiscard]] SigMatchInfo match_info(const db::Label& label) const;
+  HttpHost& http_host(std::uint32_t hi);
   void add_nat_score(bool to_srv, std::uint32_t fi, std::uint16_t reason, std::uint8_t score);
   void append_payload(Flow& f, bool to_srv, std::span<const std::uint8_t> payload);
   std::span<const std::uint8_t> buffer_view(std::uint32_t buf, std::uint32_t len) const;
@@ -192,6 +231,8 @@ class Analyzer {
 
   const db::P0fDb& db_;
   db::TcpMatcher matcher_;
+  db::HttpMatcher http_matcher_;
+  fingerprint::http::HeaderKnown http_known_;
   AnalyzerConfig config_;
   ObservationSink& sink_;
   // Hot-path counts are plain integers, folded into counters_ on read.
@@ -217,6 +258,9 @@ class Analyzer {
   IndexTable host_index_;
   std::uint32_t oldest_host_ = kNil;
   std::uint32_t newest_host_ = kNil;
+
+  std::vector<HttpHost> http_hosts_;
+  std::vector<std::uint32_t> free_http_hosts_;
 
   std::vector<std::vector<std::uint8_t>> buffers_;
   std::vector<std::uint32_t> free_buffers_;

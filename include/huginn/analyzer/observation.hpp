@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "huginn/packet/ip_address.hpp"
 
@@ -24,10 +25,12 @@ enum class ObservationKind : std::uint8_t {
   kUptime,           // uptime from TCP timestamps
   kHostChange,       // signature change on an address (score_nat)
   kIpSharing,        // repeated changes: NAT or shared address (score_nat)
+  kHttpRequest,      // HTTP/1.x request headers (p0f fp_http.c)
+  kHttpResponse,     // HTTP/1.x response headers, after a request on the flow
 };
 
 // p0f's "mod=" keyword: "syn", "syn+ack", "sendsyn probe", "sendsyn response",
-// "mtu", "uptime", "host change", "ip sharing".
+// "mtu", "uptime", "host change", "ip sharing", "http request", "http response".
 [[nodiscard]] std::string_view p0f_module_name(ObservationKind kind);
 // Our JSONL "kind": the same with '_' for spaces ("host_change", ...).
 [[nodiscard]] std::string_view jsonl_kind_name(ObservationKind kind);
@@ -60,7 +63,7 @@ enum NatReason : std::uint16_t {
 // Space-separated reason words in p0f's order; empty when none.
 [[nodiscard]] std::string format_nat_reasons(std::uint16_t reasons);
 
-// The p0f.fp entry a SYN/SYN+ACK matched.
+// The p0f.fp entry a SYN/SYN+ACK or an HTTP header block matched.
 struct SigMatchInfo {
   std::string label;       // "name flavor" (label display), e.g. "Linux 3.11 and newer"
   bool is_app = false;     // logged as "app=" (userland tool, or any sendsyn record)
@@ -69,6 +72,19 @@ struct SigMatchInfo {
   bool random_ttl = false; // signature TTL marked as randomised ("NN-")
   std::uint32_t line = 0;  // line number in p0f.fp
   std::string sig_text;    // the matched "sig =" text as written
+};
+
+// What an HTTP record keeps of the wire, beyond p0f's fields. Wire strings
+// are untrusted: each is at most fingerprint::http::kMaxHeaderValue bytes
+// (start-line parts at most fingerprint::http::kMaxStartLine) and may hold
+// any byte; writers must escape them.
+struct HttpDetails {
+  std::string method;                     // requests
+  std::string path;                       // requests
+  std::string user_agent;                 // requests: last non-empty User-Agent
+  std::string server;                     // responses: last non-empty Server
+  std::string accept_language;            // requests
+  std::vector<std::string> header_names;  // wire order, at most 32
 };
 
 struct Observation {
@@ -98,6 +114,13 @@ struct Observation {
   // kHostChange, kIpSharing:
   std::uint16_t reasons = 0;            // NatReason bits
   std::array<std::uint8_t, 4> raw_hits{};  // scores >5, >2, >1, >0 in the window
+
+  // kHttpRequest, kHttpResponse (also `signature`, `match`, `params`):
+  // p0f "lang=": the language name, "none" without a usable
+  // Accept-Language; nullopt for an unknown two-letter code (p0f "???").
+  std::optional<std::string> lang;
+  bool dishonest = false;               // software string contradicts the matched record
+  HttpDetails http;
 };
 
 }  // namespace huginn::analyzer

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "../fingerprint/tcp/segment_builder.hpp"
+#include "segment_builder.hpp"
 #include "huginn/report/jsonl_writer.hpp"
 #include "huginn/report/p0f_log_writer.hpp"
 
@@ -191,6 +191,72 @@ TEST(JsonlWriter, OtherKinds) {
   j = nlohmann::json::parse(JsonlWriter::format_line(mtu));
   EXPECT_EQ(j["mtu"], 1500);
   EXPECT_TRUE(j["link"].is_null());
+}
+
+Observation http_request() {
+  Observation o = base(ObservationKind::kHttpRequest);
+  o.signature = "1:Host,User-Agent:Accept:Firefox/1";
+  o.params = "none";
+  o.lang = "English";
+  o.http.method = "GET";
+  o.http.path = "/p?q=\"1\"";
+  o.http.user_agent = "Firefox/1\x01\xff";
+  o.http.header_names = {"Host", "User-Agent"};
+  return o;
+}
+
+TEST(P0fLogWriter, HttpLines) {
+  Observation req = http_request();
+  req.match = analyzer::SigMatchInfo{};
+  req.match->label = "Firefox 10.x or newer";
+  req.match->is_app = true;
+  EXPECT_EQ(P0fLogWriter::format_line(req),
+            "[2018/01/17 10:59:46] mod=http request|cli=192.168.235.1/53649|"
+            "srv=192.168.235.136/8089|subj=cli|app=Firefox 10.x or newer|lang=English|"
+            "params=none|raw_sig=1:Host,User-Agent:Accept:Firefox/1");
+  Observation resp = base(ObservationKind::kHttpResponse);
+  resp.subject = analyzer::Subject::kServer;
+  resp.signature = "0:Server::";
+  resp.params = "anonymous";
+  EXPECT_EQ(P0fLogWriter::format_line(resp),
+            "[2018/01/17 10:59:46] mod=http response|cli=192.168.235.1/53649|"
+            "srv=192.168.235.136/8089|subj=srv|app=???|lang=???|params=anonymous|raw_sig=0:Server::");
+}
+
+TEST(JsonlWriter, HttpRecordsEscapeAndCapWireStrings) {
+  Observation req = http_request();
+  req.dishonest = true;
+  req.http.accept_language = std::string(5000, 'a');
+  auto j = nlohmann::json::parse(JsonlWriter::format_line(req));
+  EXPECT_EQ(j["kind"], "http_request");
+  EXPECT_EQ(j["signature"], "1:Host,User-Agent:Accept:Firefox/1");
+  EXPECT_TRUE(j["app"].is_null());
+  EXPECT_TRUE(j["match"].is_null());
+  EXPECT_EQ(j["lang"], "English");
+  EXPECT_EQ(j["dishonest"], true);
+  EXPECT_EQ(j["method"], "GET");
+  EXPECT_EQ(j["path"], "/p?q=\"1\"");
+  EXPECT_EQ(j["header_names"], nlohmann::json({"Host", "User-Agent"}));
+  // Control bytes escaped, invalid UTF-8 replaced, lengths bounded.
+  EXPECT_EQ(j["user_agent"].get<std::string>().substr(0, 10), "Firefox/1\x01");
+  EXPECT_EQ(j["accept_language"].get<std::string>().size(), 1024u);
+
+  Observation resp = base(ObservationKind::kHttpResponse);
+  resp.lang = "none";
+  resp.http.server = "nginx";
+  resp.match = analyzer::SigMatchInfo{};
+  resp.match->label = "nginx";
+  resp.match->is_app = true;
+  resp.match->line = 900;
+  j = nlohmann::json::parse(JsonlWriter::format_line(resp));
+  EXPECT_EQ(j["kind"], "http_response");
+  EXPECT_EQ(j["app"], "nginx");
+  EXPECT_TRUE(j["os"].is_null());
+  EXPECT_EQ(j["match"]["line"], 900);
+  EXPECT_TRUE(j["lang"].is_null());
+  EXPECT_EQ(j["server_header"], "nginx");
+  EXPECT_EQ(j["server"], "192.168.235.136/8089");  // the endpoint is not overwritten
+  EXPECT_FALSE(j.contains("user_agent"));
 }
 
 }  // namespace

@@ -8,14 +8,25 @@
 namespace huginn::capture {
 namespace {
 
-// Decodes one frame, counts the outcome and, for a TCP segment, calls the
-// sink (whose exceptions propagate).
-void handle_frame(int dlt, const RawFrame& frame, const PacketSink& sink, CaptureStats& stats) {
+// The frames UndecodedSink documents: what p0f would have counted.
+bool reaches_undecoded_sink(const packet::DecodeResult& r) {
+  return r.status == packet::DecodeStatus::kMalformed || r.reason == packet::reason::kIpFragment;
+}
+
+// Decodes one frame, counts the outcome and calls the sink for a TCP
+// segment or `undecoded` for a frame p0f would have counted (exceptions
+// from either propagate).
+void handle_frame(int dlt, const RawFrame& frame, const PacketSink& sink,
+                  const UndecodedSink& undecoded, CaptureStats& stats) {
   ++stats.packets_received;
   packet::DecodedPacket pkt;
   const auto r = packet::decode_packet(dlt, frame.data, frame.ts_us, pkt);
   stats.record(r);
-  if (r.status == packet::DecodeStatus::kOk && sink) sink(pkt);
+  if (r.status == packet::DecodeStatus::kOk) {
+    if (sink) sink(pkt);
+  } else if (undecoded && reaches_undecoded_sink(r)) {
+    undecoded(frame.ts_us, r);
+  }
 }
 
 void refresh_kernel_stats(const PcapSource& source, CaptureStats& stats) {
@@ -40,8 +51,11 @@ void report(const ErrorHook& hook, std::string_view msg) noexcept {
 }  // namespace
 
 CaptureThread::CaptureThread(std::unique_ptr<PcapSource> source, PacketSink sink,
-                             ErrorHook on_error)
-    : source_(std::move(source)), sink_(std::move(sink)), on_error_(std::move(on_error)) {}
+                             ErrorHook on_error, UndecodedSink on_undecoded)
+    : source_(std::move(source)),
+      sink_(std::move(sink)),
+      on_error_(std::move(on_error)),
+      on_undecoded_(std::move(on_undecoded)) {}
 
 CaptureThread::~CaptureThread() { stop(); }
 
@@ -89,7 +103,7 @@ void CaptureThread::run() {
     const ReadStatus st = source_->next(frame);
     if (st == ReadStatus::kPacket) {
       try {
-        handle_frame(dlt, frame, sink_, local);
+        handle_frame(dlt, frame, sink_, on_undecoded_, local);
       } catch (const std::exception& e) {
         ++local.sink_errors;
         report(on_error_, std::string("packet sink threw: ") + e.what());
@@ -126,13 +140,13 @@ void CaptureThread::run() {
 }
 
 std::optional<std::string> read_file(PcapSource& source, const PacketSink& sink,
-                                     CaptureStats& stats) {
+                                     CaptureStats& stats, const UndecodedSink& undecoded) {
   const int dlt = source.datalink();
   RawFrame frame;
   for (;;) {
     switch (source.next(frame)) {
       case ReadStatus::kPacket:
-        handle_frame(dlt, frame, sink, stats);
+        handle_frame(dlt, frame, sink, undecoded, stats);
         break;
       case ReadStatus::kTimeout:  // a live source handed to us: keep reading
         break;

@@ -3,8 +3,11 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "capture/detail/mapped_file.hpp"
+#include "huginn/capture/pcap_file_reader.hpp"
 #include "huginn/packet/link_type.hpp"
 
 namespace huginn::capture {
@@ -19,6 +22,30 @@ static_assert(packet::dlt::kLinuxSll == DLT_LINUX_SLL);
 static_assert(packet::dlt::kLinuxSll2 == DLT_LINUX_SLL2);
 static_assert(packet::dlt::kIpv4 == DLT_IPV4);
 static_assert(packet::dlt::kIpv6 == DLT_IPV6);
+
+namespace detail {
+
+// A classic pcap file walked in memory. `reader` points into `file`, so
+// `file` is declared first and outlives it.
+struct MappedPcap {
+  std::unique_ptr<MappedFile> file;
+  PcapFileReader reader;
+  bool has_filter = false;
+  bpf_program filter{};  // owned when has_filter
+
+  MappedPcap(std::unique_ptr<MappedFile> f, PcapFileReader r)
+      : file(std::move(f)), reader(std::move(r)) {}
+  ~MappedPcap() { clear_filter(); }
+  MappedPcap(const MappedPcap&) = delete;
+  MappedPcap& operator=(const MappedPcap&) = delete;
+
+  void clear_filter() {
+    if (has_filter) pcap_freecode(&filter);
+    has_filter = false;
+  }
+};
+
+}  // namespace detail
 
 namespace {
 
@@ -73,7 +100,12 @@ std::string activate_warning(int status, const std::string& iface, pcap_t* p) {
 PcapSource::PcapSource(pcap* handle, bool live, std::string name)
     : handle_(handle), live_(live), name_(std::move(name)) {}
 
+PcapSource::PcapSource(pcap* handle, std::unique_ptr<detail::MappedPcap> mapped,
+                       std::string name)
+    : handle_(handle), mapped_(std::move(mapped)), live_(false), name_(std::move(name)) {}
+
 PcapSource::~PcapSource() {
+  mapped_.reset();  // frees the filter program before its handle closes
   if (handle_ != nullptr) pcap_close(handle_);
 }
 
@@ -110,6 +142,10 @@ OpenResult PcapSource::open_live(const LiveOptions& opts) {
 OpenResult PcapSource::open_file(const std::string& path) {
   OpenResult r;
   char errbuf[PCAP_ERRBUF_SIZE] = {};
+  // libpcap opens every file first: it words every open error, and its
+  // handle compiles filters in the file's own context (a savefile's BSD
+  // loopback header is matched against every BSD AF_INET6 value, and in
+  // the writer's byte order, which a pcap_open_dead handle would not do).
   pcap_t* p =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
   if (p == nullptr) {
@@ -119,6 +155,19 @@ OpenResult PcapSource::open_file(const std::string& path) {
     r.error = "cannot read capture file " + quoted(path) + ": " + detail;
     return r;
   }
+  // Then the records are read in memory when the reader takes the file;
+  // any refusal (not a regular file, pcapng, another version or link type)
+  // leaves the reading to libpcap. The reader's header must agree with
+  // libpcap's; a disagreement would be our bug, and libpcap wins.
+  if (auto file = detail::MappedFile::map(path)) {
+    auto reader = PcapFileReader::open(file->bytes());
+    if (reader && reader->datalink() == pcap_datalink(p) &&
+        static_cast<int>(reader->snaplen()) == pcap_snapshot(p)) {
+      auto mapped = std::make_unique<detail::MappedPcap>(std::move(file), std::move(*reader));
+      r.source.reset(new PcapSource(p, std::move(mapped), path));
+      return r;
+    }
+  }
   r.source.reset(new PcapSource(p, false, path));
   return r;
 }
@@ -127,6 +176,12 @@ std::optional<std::string> PcapSource::set_filter(const std::string& expression)
   bpf_program prog{};
   if (pcap_compile(handle_, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
     return "invalid BPF filter " + quoted(expression) + ": " + pcap_geterr(handle_);
+  }
+  if (mapped_) {  // run per frame by next(), as libpcap does for files
+    mapped_->clear_filter();
+    mapped_->filter = prog;
+    mapped_->has_filter = true;
+    return std::nullopt;
   }
   const int rc = pcap_setfilter(handle_, &prog);
   pcap_freecode(&prog);
@@ -140,6 +195,30 @@ std::optional<std::string> PcapSource::set_filter(const std::string& expression)
 int PcapSource::datalink() const { return pcap_datalink(handle_); }
 
 ReadStatus PcapSource::next(RawFrame& frame) {
+  if (mapped_) {
+    if (break_mapped_.load(std::memory_order_relaxed) &&
+        break_mapped_.exchange(false, std::memory_order_acq_rel)) {
+      return ReadStatus::kEnd;
+    }
+    PcapFileReader& reader = mapped_->reader;
+    for (;;) {
+      const ReadStatus st = reader.next(frame);
+      if (st != ReadStatus::kPacket) {
+        if (st == ReadStatus::kError) error_ = reader.error();
+        return st;
+      }
+      // Earlier frames are invalid from here on (RawFrame's contract).
+      mapped_->file->advance(
+          static_cast<std::size_t>(frame.data.data() - mapped_->file->bytes().data()));
+      if (!mapped_->has_filter) return st;
+      // libpcap filters a file's frames on its caplen (cut to the snaplen)
+      // and the wire length; the ts field is not read by BPF.
+      pcap_pkthdr hdr{};
+      hdr.caplen = reader.last_caplen();
+      hdr.len = frame.wire_len;
+      if (pcap_offline_filter(&mapped_->filter, &hdr, frame.data.data()) != 0) return st;
+    }
+  }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   const int rc = pcap_next_ex(handle_, &hdr, &data);
@@ -156,7 +235,13 @@ ReadStatus PcapSource::next(RawFrame& frame) {
   return ReadStatus::kError;
 }
 
-void PcapSource::break_loop() { pcap_breakloop(handle_); }
+void PcapSource::break_loop() {
+  if (mapped_) {
+    break_mapped_.store(true, std::memory_order_release);
+    return;
+  }
+  pcap_breakloop(handle_);
+}
 
 std::optional<KernelStats> PcapSource::kernel_stats() const {
   if (!live_) return std::nullopt;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "huginn/util/byte_reader.hpp"
+#include "huginn/util/limits.hpp"
 
 namespace huginn::packet {
 namespace {
@@ -70,7 +71,7 @@ bool is_vlan_tpid(std::uint16_t type) {
 DecodeResult walk_vlan_tags(ByteReader& in, std::uint16_t type, Net& net) {
   std::size_t tags = 0;
   while (is_vlan_tpid(type)) {
-    if (++tags > kMaxVlanTags) return malformed(reason::kTooManyVlanTags);
+    if (++tags > limits::kMaxVlanTags) return malformed(reason::kTooManyVlanTags);
     if (!in.skip(2)) return malformed(reason::kTruncatedLinkHeader);  // TCI
     const auto inner = in.be16();
     if (!inner) return malformed(reason::kTruncatedLinkHeader);
@@ -243,7 +244,7 @@ DecodeResult decode_ipv6(Bytes ip, DecodedPacket& p) {
   ByteReader body(ip.subspan(kIpv6Header, pay_len));
   std::size_t walked = 0;
   while (is_ipv6_ext_header(nh)) {
-    if (++walked > kMaxIpv6ExtHeaders) return malformed(reason::kTooManyIpv6ExtHeaders);
+    if (++walked > limits::kMaxIpv6ExtHeaders) return malformed(reason::kTooManyIpv6ExtHeaders);
     const auto next = body.peek(0);
     const auto len_field = body.peek(1);
     if (!next || !len_field) return malformed(reason::kTruncatedIpv6ExtHeader);

@@ -1,6 +1,15 @@
 #pragma once
-// PcapSource: owns one libpcap handle, live (pcap_create + pcap_activate) or
-// offline (classic pcap or pcapng, microsecond timestamps).
+// PcapSource: one capture, live (pcap_create + pcap_activate) or offline
+// (classic pcap or pcapng, microsecond timestamps).
+//
+// Offline, a regular file in classic pcap format with a link type we decode
+// is mapped into memory and walked in place by PcapFileReader, which
+// returns exactly what libpcap would (frames, timestamps, errors) without
+// stdio copying every byte; libpcap then only reads the file header,
+// compiles BPF filters and runs them per frame (pcap_offline_filter).
+// pcapng, other link types, pipes and FIFOs are read by libpcap itself.
+// A mapped file must not shrink while it is read (SIGBUS, as for any
+// mapping); one that grows is read as it was when opened.
 //
 // Errors from opening and filtering are returned as text naming the
 // interface, file or filter; nothing here throws or logs (the app decides).
@@ -8,17 +17,23 @@
 // Threads: one thread reads (next()); break_loop() may be called from any
 // other thread. Everything else belongs to the reading thread, or to the
 // owner before the reading thread starts.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "huginn/capture/raw_frame.hpp"
 #include "huginn/util/limits.hpp"
 
 struct pcap;  // pcap_t, kept out of this header so that users need no <pcap.h>
 
 namespace huginn::capture {
+
+namespace detail {
+struct MappedPcap;  // the mapping, its reader and the compiled filter
+}  // namespace detail
 
 struct LiveOptions {
   std::string interface = "any";
@@ -29,23 +44,6 @@ struct LiveOptions {
   // block fills (TPACKET_V3 otherwise batches for up to the timeout).
   bool immediate = true;
   int timeout_ms = limits::kPcapTimeoutMs;
-};
-
-// One captured frame. `data` points into libpcap's buffer and is valid
-// until the next call to next() on the same source.
-struct RawFrame {
-  std::int64_t ts_us = 0;  // capture time, microseconds since the Unix epoch
-  std::uint32_t wire_len = 0;  // original length on the wire (pcap "len")
-  // The captured bytes, min(caplen, len): a frame never claims more than
-  // it had on the wire, as p0f also takes the smaller of the two.
-  std::span<const std::uint8_t> data;
-};
-
-enum class ReadStatus : std::uint8_t {
-  kPacket,   // `frame` is filled
-  kTimeout,  // live only: no packet within the read timeout
-  kEnd,      // end of file, or break_loop() was called
-  kError,    // read error; error() has the text (e.g. "truncated dump file; ...")
 };
 
 struct KernelStats {
@@ -73,8 +71,9 @@ class PcapSource {
   // CAP_NET_RAW), promiscuous mode not permitted, interface down, or any
   // other pcap_create/pcap_set_*/pcap_activate error with libpcap's text.
   static OpenResult open_live(const LiveOptions& opts);
-  // Opens a classic pcap or pcapng file. Failure names the file and gives
-  // libpcap's reason (missing, unreadable, not a capture file).
+  // Opens a classic pcap or pcapng file (in memory when it can, see
+  // above). Failure names the file and gives libpcap's reason (missing,
+  // unreadable, not a capture file).
   static OpenResult open_file(const std::string& path);
 
   ~PcapSource();
@@ -88,16 +87,20 @@ class PcapSource {
   // pcap_datalink(): the DLT to pass to packet::decode_packet().
   [[nodiscard]] int datalink() const;
   [[nodiscard]] bool is_live() const { return live_; }
+  // True when an offline file is walked in memory rather than by libpcap.
+  [[nodiscard]] bool is_mapped() const { return mapped_ != nullptr; }
   // The interface or file name this source was opened on.
   [[nodiscard]] const std::string& name() const { return name_; }
 
-  // Reads the next frame (pcap_next_ex). On kError, error() holds the text;
-  // frames read before an error (e.g. a truncated file) were all returned.
+  // Reads the next frame that passes the filter (pcap_next_ex, or the
+  // mapped reader). On kError, error() holds the text; frames read before
+  // an error (e.g. a truncated file) were all returned.
   ReadStatus next(RawFrame& frame);
   [[nodiscard]] const std::string& error() const { return error_; }
 
-  // Makes a blocked or future next() return kEnd (pcap_breakloop, which
-  // also wakes libpcap's poll on Linux). Safe from any thread.
+  // Makes a blocked or the next call of next() return kEnd
+  // (pcap_breakloop, which also wakes libpcap's poll on Linux; a flag for
+  // a mapped file). Safe from any thread.
   void break_loop();
 
   // Kernel counters via pcap_stats; nullopt for files or on failure.
@@ -105,8 +108,14 @@ class PcapSource {
 
  private:
   PcapSource(pcap* handle, bool live, std::string name);
+  PcapSource(pcap* handle, std::unique_ptr<detail::MappedPcap> mapped, std::string name);
 
+  // The libpcap handle, live or offline. When mapped_ is set, libpcap has
+  // read only the file header and the handle serves pcap_datalink() and
+  // pcap_compile().
   pcap* handle_;
+  std::unique_ptr<detail::MappedPcap> mapped_;
+  std::atomic<bool> break_mapped_{false};
   bool live_;
   std::string name_;
   std::string error_;

@@ -21,7 +21,6 @@
 //     many bytes were walked; ip_hdr_len stays 40 as p0f counts it.
 //   - p0f's "silly flags" filter (SYN+FIN, FIN+RST, no SYN/ACK/FIN/RST)
 //     is not applied here: such segments decode, the analyzer decides.
-#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -71,13 +70,6 @@ inline constexpr std::string_view kTruncatedTcpHeader = "truncated_tcp_header"; 
 inline constexpr std::string_view kTcpBadDataOffset = "tcp_bad_data_offset";     // offset < 5 words
 inline constexpr std::string_view kTcpDataOffsetPastEnd = "tcp_data_offset_past_end";
 }  // namespace reason
-
-// Stacked VLAN tags walked before giving up. Real networks use one or two
-// (802.1ad QinQ); 8 leaves room for lab setups while bounding the loop.
-inline constexpr std::size_t kMaxVlanTags = 8;
-// IPv6 extension headers walked before giving up. RFC 8200 §4.1 allows each
-// type once (destination options twice), so 8 covers any compliant chain.
-inline constexpr std::size_t kMaxIpv6ExtHeaders = 8;
 
 // Decodes `frame` (the captured bytes, already cut to min(caplen, len)) of
 // link type `dlt` (pcap_datalink(); values in link_type.hpp). `ts_us` is

@@ -52,6 +52,13 @@ inline constexpr int kNearTtlLimit = 9;     // NEAR_TTL_LIMIT
 inline constexpr std::uint16_t kSpecialMss = 1331;
 inline constexpr std::uint16_t kSpecialWin = 1337;
 
+// Stacked VLAN tags walked before giving up. Real networks use one or two
+// (802.1ad QinQ); 8 leaves room for lab setups while bounding the loop.
+inline constexpr std::size_t kMaxVlanTags = 8;
+// IPv6 extension headers walked before giving up. RFC 8200 §4.1 allows each
+// type once (destination options twice), so 8 covers any compliant chain.
+inline constexpr std::size_t kMaxIpv6ExtHeaders = 8;
+
 // p0f.fp loader: a line longer than this is rejected with file:line. p0f
 // itself has no line limit; no real database comes near this, and a bound
 // keeps a hostile or corrupt file from being parsed as one giant line.

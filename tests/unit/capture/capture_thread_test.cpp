@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -16,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "pcap_writer.hpp"
+#include "tcp_packet_builder.hpp"
 #include "test_paths.hpp"
 
 namespace huginn::capture {
@@ -224,6 +227,105 @@ TEST(CaptureThreadOffline, RunsAFileToItsEnd) {
   EXPECT_EQ(stats.decoded, 184u);
   EXPECT_EQ(stats.packets_received, 184u);
   EXPECT_EQ(cap.error(), std::nullopt);
+}
+
+// A capture of one frame per case the undecoded sink distinguishes, with
+// timestamps 1..7 ms after kStartUs. Fields are patched in place where the
+// builder has no knob (offsets are Ethernet 14 + the IPv4 field's offset).
+constexpr std::int64_t kStartUs = 1'700'000'000'000'000;
+
+std::vector<std::vector<std::uint8_t>> undecoded_cases() {
+  const auto syn = test::TcpPacketBuilder::syn().ports(40000, 80).opt_mss(1460).build_ethernet();
+  auto truncated = syn;  // IPv4 total length beyond the captured bytes
+  truncated.resize(14 + 20 + 10);
+  auto fragment = syn;  // MF set: a TCP fragment, which p0f's filter passes
+  fragment[14 + 6] |= 0x20;
+  auto udp = syn;  // protocol 17: ignored and not p0f's business
+  udp[14 + 9] = 17;
+  auto bad_ihl_udp = udp;  // malformed, although p0f's filter would drop it
+  bad_ihl_udp[14] = 0x44;
+  auto arp = syn;
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  auto bad_doff = test::TcpPacketBuilder::syn().data_offset_words(3).build_ethernet();
+  return {syn, truncated, fragment, udp, bad_ihl_udp, arp, bad_doff};
+}
+
+struct UndecodedSeen {
+  std::mutex m;
+  std::vector<std::int64_t> ts;
+  std::vector<std::string> reasons;
+  void add(std::int64_t t, const packet::DecodeResult& r) {
+    std::lock_guard<std::mutex> lock(m);
+    ts.push_back(t - kStartUs);
+    reasons.emplace_back(r.reason);
+  }
+};
+
+class UndecodedCapture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("huginn-undecoded-" + std::to_string(getpid()) + ".pcap");
+    ASSERT_TRUE(test::write_pcap(path_, test::LinkType::kEthernet, undecoded_cases(), kStartUs));
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  static void expect_reported(UndecodedSeen& seen) {
+    std::lock_guard<std::mutex> lock(seen.m);
+    EXPECT_EQ(seen.ts, (std::vector<std::int64_t>{1000, 2000, 4000, 6000}));
+    EXPECT_EQ(seen.reasons,
+              (std::vector<std::string>{"truncated_ipv4", "ip_fragment", "ipv4_bad_ihl",
+                                        "tcp_bad_data_offset"}));
+  }
+
+  std::filesystem::path path_;
+};
+
+TEST_F(UndecodedCapture, ReadFileReportsMalformedFramesAndTcpFragments) {
+  auto r = PcapSource::open_file(path_.string());
+  ASSERT_TRUE(r) << r.error;
+  CaptureStats stats;
+  int delivered = 0;
+  UndecodedSeen seen;
+  const auto err = read_file(
+      *r.source, [&](const packet::DecodedPacket&) { ++delivered; }, stats,
+      [&](std::int64_t ts, const packet::DecodeResult& res) { seen.add(ts, res); });
+  EXPECT_EQ(err, std::nullopt);
+  EXPECT_EQ(delivered, 1);
+  EXPECT_EQ(stats.packets_received, 7u);
+  EXPECT_EQ(stats.malformed, 3u);
+  EXPECT_EQ(stats.ignored, 3u);
+  expect_reported(seen);
+}
+
+TEST_F(UndecodedCapture, ReadFileWithoutTheHookStillCounts) {
+  auto r = PcapSource::open_file(path_.string());
+  ASSERT_TRUE(r) << r.error;
+  CaptureStats stats;
+  EXPECT_EQ(read_file(*r.source, {}, stats), std::nullopt);
+  EXPECT_EQ(stats.packets_received, 7u);
+  EXPECT_EQ(stats.decoded, 1u);
+}
+
+TEST_F(UndecodedCapture, CaptureThreadReportsThemAndCountsTheirExceptions) {
+  auto r = PcapSource::open_file(path_.string());
+  ASSERT_TRUE(r) << r.error;
+  UndecodedSeen seen;
+  std::atomic<int> errors{0};
+  CaptureThread cap(
+      std::move(r.source), [](const packet::DecodedPacket&) {},
+      [&](std::string_view) { ++errors; },
+      [&](std::int64_t ts, const packet::DecodeResult& res) {
+        seen.add(ts, res);
+        if (res.reason == packet::reason::kIpFragment) throw std::runtime_error("fragment");
+      });
+  cap.start();
+  for (int i = 0; i < 500 && cap.running(); ++i) std::this_thread::sleep_for(10ms);
+  cap.stop();
+  expect_reported(seen);
+  EXPECT_EQ(cap.stats().sink_errors, 1u);
+  EXPECT_EQ(errors.load(), 1);
 }
 
 TEST(CaptureStats, RecordSortsByStatusAndReason) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frame_builder.hpp"
+#include "huginn/util/limits.hpp"
 
 namespace huginn::packet {
 namespace {
@@ -284,7 +285,7 @@ TEST(DecodeLink, LegacyQinQ9100) {
 }
 
 TEST(DecodeLink, VlanDepthCap) {
-  std::vector<test::VlanTag> tags(kMaxVlanTags, test::VlanTag{});
+  std::vector<test::VlanTag> tags(limits::kMaxVlanTags, test::VlanTag{});
   auto d = decode(dlt::kEn10mb, test::ethernet(test::kEtherIpv4, test::ipv4_tcp(), tags));
   EXPECT_EQ(d.result.status, DecodeStatus::kOk);
   tags.push_back({});
@@ -416,7 +417,7 @@ TEST(DecodeIpv6Ext, FirstFragmentWithMoreIsIgnored) {
 
 TEST(DecodeIpv6Ext, ChainCap) {
   Ipv6Spec ip;
-  ip.ext.assign(kMaxIpv6ExtHeaders, test::dest_options());
+  ip.ext.assign(limits::kMaxIpv6ExtHeaders, test::dest_options());
   EXPECT_EQ(decode(dlt::kRaw, test::ipv6_tcp(ip)).result.status, DecodeStatus::kOk);
   ip.ext.push_back(test::dest_options());
   expect_rejected(dlt::kRaw, test::ipv6_tcp(ip), DecodeStatus::kMalformed,
@@ -478,7 +479,7 @@ TEST(DecodeReason, TruncatedLinkHeader) {
 }
 
 TEST(DecodeReason, TooManyVlanTags) {
-  std::vector<test::VlanTag> tags(kMaxVlanTags + 1, test::VlanTag{0x88a8, 1});
+  std::vector<test::VlanTag> tags(limits::kMaxVlanTags + 1, test::VlanTag{0x88a8, 1});
   expect_rejected(dlt::kEn10mb, test::ethernet(test::kEtherIpv4, test::ipv4_tcp(), tags),
                   DecodeStatus::kMalformed, reason::kTooManyVlanTags);
 }

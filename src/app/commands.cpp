@@ -120,14 +120,30 @@ void log_capture_stats(const std::string& name, const capture::CaptureStats& s) 
                  s.kernel_received, s.kernel_dropped, s.interface_dropped);
 }
 
+// Every analyzer counter (flows, hosts, evictions, parser give-ups by
+// reason) at debug level, so `--log-level debug` shows why a record is missing.
+void log_analyzer_counters(const analyzer::Analyzer& an) {
+  for (const auto& [name, n] : an.counters().all()) spdlog::debug("analyzer {}: {}", name, n);
+}
+
+capture::PacketSink packet_sink(analyzer::Analyzer& an) {
+  return [&an](const packet::DecodedPacket& p) { an.on_packet(p); };
+}
+
+// p0f runs its table expiry every 50 frames that pass its "tcp" filter,
+// decodable or not; reporting the frames we could not decode keeps our
+// expiry cadence, and so our records, the same as p0f's.
+capture::UndecodedSink undecoded_sink(analyzer::Analyzer& an) {
+  return [&an](std::int64_t ts_us, const packet::DecodeResult&) { an.on_undecoded_tcp_frame(ts_us); };
+}
+
 // Runs one capture file through the analyzer on this thread. Returns the
 // error that cut the file short, if any; every packet before it counts.
 std::optional<std::string> analyze_file(const std::string& path, analyzer::Analyzer& an,
                                         capture::CaptureStats& stats) {
   auto opened = capture::PcapSource::open_file(path);
   if (!opened) return opened.error;
-  auto err = capture::read_file(
-      *opened.source, [&](const packet::DecodedPacket& p) { an.on_packet(p); }, stats);
+  auto err = capture::read_file(*opened.source, packet_sink(an), stats, undecoded_sink(an));
   if (err) return path + ": " + *err + " (" + std::to_string(stats.packets_received) +
                   " packets read before it were analyzed)";
   return std::nullopt;
@@ -163,6 +179,7 @@ int run_analyze(const Options& opts) {
     if (err) status = fail(*err);
   }
   if (!writer.flush()) return fail("writing observations failed: " + std::string(std::strerror(errno)));
+  log_analyzer_counters(an);
   return status;
 }
 
@@ -195,8 +212,7 @@ int run_serve(const Options& opts) {
     if (!opts.filter.empty())
       if (auto err = opened.source->set_filter(opts.filter)) return fail(*err);
     spdlog::info("reading {} (p0f database {})", *opts.read_file, opts.fp_file);
-    auto err = capture::read_file(
-        *opened.source, [&](const packet::DecodedPacket& p) { an.on_packet(p); }, stats);
+    auto err = capture::read_file(*opened.source, packet_sink(an), stats, undecoded_sink(an));
     log_capture_stats(*opts.read_file, stats);
     if (err) fail(*opts.read_file + ": " + *err);
     spdlog::info("finished reading {}; still running (SIGINT or SIGTERM to stop)", *opts.read_file);
@@ -212,8 +228,8 @@ int run_serve(const Options& opts) {
     if (!opts.filter.empty())
       if (auto err = opened.source->set_filter(opts.filter)) return fail(*err);
     capture = std::make_unique<capture::CaptureThread>(
-        std::move(opened.source), [&](const packet::DecodedPacket& p) { an.on_packet(p); },
-        [](std::string_view msg) { spdlog::error("capture: {}", msg); });
+        std::move(opened.source), packet_sink(an),
+        [](std::string_view msg) { spdlog::error("capture: {}", msg); }, undecoded_sink(an));
     capture->start();
     spdlog::info("capturing on {}{}{} (p0f database {})", opts.iface,
                  opts.filter.empty() ? "" : ", filter ", opts.filter, opts.fp_file);
@@ -242,6 +258,8 @@ int run_serve(const Options& opts) {
     capture->stop();
     log_capture_stats(opts.iface, capture->stats());
   }
+  // The analyzer belongs to the capture thread, which has ended: safe to read.
+  log_analyzer_counters(an);
   if (file_writer && !file_writer->flush()) exit_code = fail("writing observations failed");
   return exit_code;
 }

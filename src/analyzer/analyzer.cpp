@@ -91,6 +91,12 @@ Analyzer::Analyzer(const db::P0fDb& db, AnalyzerConfig config, ObservationSink& 
   for (auto& seed : hash_seed_) seed = (std::uint64_t{rd()} << 32) | rd();
   flow_index_ = IndexTable(std::min<std::size_t>(config_.max_flows + 1, 1u << 17));
   host_index_ = IndexTable(std::min<std::size_t>(config_.max_hosts + 1, 1u << 17));
+  if (config_.app_layer) {
+    AppLayerConfig app = config_.app;
+    app.max_flows = config_.max_flows;
+    app.idle_timeout_us = std::int64_t{config_.flow_max_age_s} * 1'000'000;
+    app_ = std::make_unique<AppLayer>(app, sink_);
+  }
 }
 
 Analyzer::~Analyzer() = default;
@@ -111,7 +117,10 @@ const util::Counters& Analyzer::counters() const {
   counters_.add("observations", hot_.observations - folded_.observations);
   counters_.add("flows_created", hot_.flows_created - folded_.flows_created);
   folded_ = hot_;
-  return counters_;
+  if (!app_) return counters_;
+  combined_ = counters_;
+  combined_.merge(app_->counters());
+  return combined_;
 }
 
 void Analyzer::tick(std::int64_t ts_us) {
@@ -133,7 +142,50 @@ void Analyzer::on_packet(const DecodedPacket& pkt) {
     return;
   }
   const ft::TcpSignature sig = ft::compute_tcp_signature(pkt);
+  // dispatch() routes the segment (route_app(), before it may end the p0f
+  // flow); it is fed after, so its app-layer record follows its p0f records.
+  to_app_ = false;
   dispatch(pkt, sig);
+  if (to_app_) app_->on_packet(pkt);
+}
+
+bool Analyzer::route_app(const DecodedPacket& pkt, std::uint32_t fi, bool to_srv) {
+  const bool syn = (pkt.flags & fl::kSyn) != 0;
+  // A bare SYN needs no app-layer state yet (the flow is handed over with
+  // its ISN at admission); one carrying data (TCP Fast Open, RFC 7413)
+  // starts the app-layer flow itself.
+  if (syn) return (pkt.flags & fl::kAck) == 0 && !pkt.payload.empty();
+  if (fi == kNil) {
+    // No p0f flow: one p0f has let go of (first FIN/RST, not HTTP) that
+    // the app layer holds, or a mid-stream flow, which only a segment that
+    // may start a parsed stream is worth creating (the server's data on a
+    // flow p0f dropped, say TLS records 0x17, is not).
+    if (app_->flow_count() != 0 && app_->tracks(pkt)) return true;
+    return !pkt.payload.empty() && AppLayer::may_start(pkt.payload.front());
+  }
+  Flow& f = flows_[fi];
+  if (f.app != AppGate::kUndecided) return f.app == AppGate::kAdmitted;
+  if (!to_srv || pkt.payload.empty()) return false;
+  // Only the stream's real first byte decides; a segment that arrived
+  // ahead of it is handed over and the app layer decides later.
+  if (pkt.seq == f.cli_isn + 1 && !AppLayer::may_start(pkt.payload.front())) {
+    f.app = AppGate::kIgnored;
+    app_->note_other_protocol();
+    return false;
+  }
+  f.app = AppGate::kAdmitted;
+  DecodedPacket syn_pkt = pkt;
+  syn_pkt.flags = fl::kSyn;
+  syn_pkt.seq = f.cli_isn;
+  syn_pkt.ack = 0;
+  syn_pkt.payload = {};
+  syn_pkt.tcp_options = {};
+  app_->on_packet(syn_pkt);
+  return true;
+}
+
+void Analyzer::finish() {
+  if (app_) app_->finish();
 }
 
 // ---------------------------------------------------------------------------
@@ -143,6 +195,7 @@ void Analyzer::dispatch(const DecodedPacket& pkt, const ft::TcpSignature& sig) {
   bool to_srv = false;
   std::uint64_t flow_hash = 0;
   std::uint32_t fi = lookup_flow(pkt, to_srv, flow_hash);
+  if (app_) to_app_ = route_app(pkt, fi, to_srv);
   const std::uint8_t type = ft::tcp_type(pkt.flags);
 
   switch (type) {
@@ -766,6 +819,7 @@ std::uint32_t Analyzer::create_flow(const DecodedPacket& pkt, std::uint64_t hash
   f.srv_port = pkt.dport;
   f.created = now_s();
   f.next_cli_seq = pkt.seq + 1;
+  f.cli_isn = pkt.seq;
 
   f.older = newest_flow_;
   if (newest_flow_ != kNil) {

@@ -14,6 +14,8 @@ std::string_view p0f_module_name(ObservationKind kind) {
     case ObservationKind::kIpSharing: return "ip sharing";
     case ObservationKind::kHttpRequest: return "http request";
     case ObservationKind::kHttpResponse: return "http response";
+    case ObservationKind::kTlsClient: return "tls";
+    case ObservationKind::kHttp2Client: return "http2";
   }
   return "?";
 }
@@ -30,6 +32,8 @@ std::string_view jsonl_kind_name(ObservationKind kind) {
     case ObservationKind::kIpSharing: return "ip_sharing";
     case ObservationKind::kHttpRequest: return "http_request";
     case ObservationKind::kHttpResponse: return "http_response";
+    case ObservationKind::kTlsClient: return "tls_client";
+    case ObservationKind::kHttp2Client: return "http2_client";
   }
   return "?";
 }

@@ -2,8 +2,8 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
-
-#include "huginn/report/p0f_log_writer.hpp"
+#include <optional>
+#include <string_view>
 
 namespace huginn::report {
 
@@ -11,18 +11,44 @@ namespace {
 
 using analyzer::Observation;
 using analyzer::ObservationKind;
-using nlohmann::json;
+// Insertion order: every record starts kind, ts, client, server, subject,
+// then its own fields in the order docs/formats.md lists them.
+using json = nlohmann::ordered_json;
 
 constexpr std::size_t kBufferBytes = 1 << 20;
 
 std::string endpoint(const analyzer::Endpoint& ep) {
-  return format_p0f_address(ep.addr) + "/" + std::to_string(ep.port);
+  return ep.addr.to_rfc5952_string() + "/" + std::to_string(ep.port);
 }
 
 // Wire strings are hostile: bounded here whatever produced them (the JSON
 // library escapes control bytes and replaces invalid UTF-8).
 constexpr std::size_t kMaxWireString = 1024;
 std::string wire(const std::string& s) { return s.substr(0, kMaxWireString); }
+json wire_or_null(const std::optional<std::string>& s) {
+  return s ? json(wire(*s)) : json(nullptr);
+}
+
+// Opaque bytes (ALPN protocol names, RFC 7301 §3.1) as a lossless string:
+// byte b becomes code point U+00bb (ISO 8859-1), so "h2" stays "h2", 0xba
+// 0xad becomes U+00BA U+00AD (UTF-8 in the line) and a control byte a
+// "\u00XX" escape; a reader gets the bytes back with Python's
+// s.encode("latin-1"). UTF-8 replacement (as for other wire text) would
+// lose them, and they decide JA4's ALPN characters.
+std::string latin1(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (const char c : bytes.substr(0, kMaxWireString)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      out += c;
+    } else {
+      out += static_cast<char>(0xc0 | (b >> 6));
+      out += static_cast<char>(0x80 | (b & 0x3f));
+    }
+  }
+  return out;
+}
 
 json match_json(const analyzer::Observation& obs) {
   if (!obs.match) return nullptr;
@@ -31,6 +57,55 @@ json match_json(const analyzer::Observation& obs) {
           {"fuzzy", obs.match->fuzzy},
           {"random_ttl", obs.match->random_ttl},
           {"sig", obs.match->sig_text}};
+}
+
+json priority_json(const analyzer::Http2Priority& p) {
+  return json::array({p.stream_id, p.exclusive ? 1 : 0, p.dependency, p.weight});
+}
+
+void add_tls(json& j, const analyzer::TlsDetails& t) {
+  j["ja4"] = t.ja4;
+  j["ja4_r"] = t.ja4_r;
+  j["ja4_o"] = t.ja4_o;
+  j["ja4_ro"] = t.ja4_ro;
+  j["ja4_stable"] = t.ja4_stable;
+  j["hello"] = t.hello_index;
+  j["sni"] = t.sni.empty() ? json(nullptr) : json(wire(t.sni));
+  j["sni_truncated"] = t.sni_truncated;
+  json alpn = json::array();
+  for (const auto& a : t.alpn) alpn.push_back(latin1(a));
+  j["alpn"] = std::move(alpn);
+  j["tls_versions"] = t.supported_versions;
+  j["ciphers"] = t.cipher_suites;
+  j["extensions"] = t.extensions;
+  j["groups"] = t.supported_groups;
+  j["sig_algs"] = t.signature_algorithms;
+  j["record_version"] = t.record_version;
+  j["legacy_version"] = t.legacy_version;
+  j["resumption"] = t.resumption;
+}
+
+void add_http2(json& j, const analyzer::Http2Details& h) {
+  j["akamai"] = h.akamai;
+  j["complete"] = h.complete;
+  j["mode"] = h.upgrade ? "upgrade" : "prior_knowledge";
+  json settings = json::array();
+  for (const auto& [id, value] : h.settings) settings.push_back(json::array({id, value}));
+  j["settings"] = std::move(settings);
+  j["window_update"] = h.window_update ? json(*h.window_update) : json(nullptr);
+  json priority = json::array();
+  for (const auto& p : h.priority) priority.push_back(priority_json(p));
+  j["priority"] = std::move(priority);
+  j["priority_frames"] = h.priority_frames_total;
+  j["pseudo_header_order"] = h.pseudo_header_order;
+  j["headers_priority"] = h.headers_priority ? priority_json(*h.headers_priority) : json(nullptr);
+  j["method"] = wire_or_null(h.method);
+  j["path"] = wire_or_null(h.path);
+  j["authority"] = wire_or_null(h.authority);
+  j["user_agent"] = wire_or_null(h.user_agent);
+  json names = json::array();
+  for (const auto& n : h.header_names) names.push_back(wire(n));
+  j["headers"] = std::move(names);
 }
 
 }  // namespace
@@ -66,17 +141,17 @@ std::string JsonlWriter::format_line(const Observation& obs) {
     case ObservationKind::kSynAck:
     case ObservationKind::kSendsynProbe:
     case ObservationKind::kSendsynResponse:
-      j["signature"] = obs.signature;
       if (obs.match && obs.match->is_app) {
         j["os"] = nullptr;
         j["app"] = obs.match->label;
       } else {
         j["os"] = obs.match ? json(obs.match->label) : json(nullptr);
       }
-      j["match"] = match_json(obs);
       j["dist"] = obs.dist;
       j["dist_is_upper_bound"] = obs.dist_is_upper_bound;
       j["params"] = obs.params;
+      j["signature"] = obs.signature;
+      j["match"] = match_json(obs);
       break;
     case ObservationKind::kMtu:
       j["mtu"] = obs.mtu;
@@ -106,17 +181,14 @@ std::string JsonlWriter::format_line(const Observation& obs) {
     }
     case ObservationKind::kHttpRequest:
     case ObservationKind::kHttpResponse: {
-      j["signature"] = obs.signature;
       const bool app = !obs.match || obs.match->is_app;
       j["app"] = obs.match && app ? json(obs.match->label) : json(nullptr);
       j["os"] = obs.match && !app ? json(obs.match->label) : json(nullptr);
-      j["match"] = match_json(obs);
       j["lang"] = obs.lang && *obs.lang != "none" ? json(*obs.lang) : json(nullptr);
       j["params"] = obs.params;
       j["dishonest"] = obs.dishonest;
-      json names = json::array();
-      for (const auto& n : obs.http.header_names) names.push_back(wire(n));
-      j["header_names"] = std::move(names);
+      j["signature"] = obs.signature;
+      j["match"] = match_json(obs);
       if (obs.kind == ObservationKind::kHttpRequest) {
         j["method"] = wire(obs.http.method);
         j["path"] = wire(obs.http.path);
@@ -127,8 +199,17 @@ std::string JsonlWriter::format_line(const Observation& obs) {
         // "server" already names the endpoint.
         j["server_header"] = obs.http.server.empty() ? json(nullptr) : json(wire(obs.http.server));
       }
+      json names = json::array();
+      for (const auto& n : obs.http.header_names) names.push_back(wire(n));
+      j["header_names"] = std::move(names);
       break;
     }
+    case ObservationKind::kTlsClient:
+      add_tls(j, obs.tls ? *obs.tls : analyzer::TlsDetails{});
+      break;
+    case ObservationKind::kHttp2Client:
+      add_http2(j, obs.http2 ? *obs.http2 : analyzer::Http2Details{});
+      break;
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -61,6 +61,25 @@ void field(std::string& out, std::string_view k, std::string_view value) {
   out += value;
 }
 
+// Wire text in a human log line: at most kMaxLogWire bytes, printable ASCII
+// kept, anything else (control bytes, non-ASCII, and the '|' field and '\\'
+// escape characters) as \xHH, so one record stays one parseable line.
+constexpr std::size_t kMaxLogWire = 256;
+void append_wire(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const char c : text.substr(0, kMaxLogWire)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f && b != '|' && b != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xf];
+    }
+  }
+  if (text.size() > kMaxLogWire) out += "...";
+}
+
 }  // namespace
 
 std::string format_p0f_address(const packet::IpAddress& addr) {
@@ -170,8 +189,38 @@ void P0fLogWriter::append_line(std::string& out, const Observation& obs, std::st
       field(out, "params", obs.params);
       field(out, "raw_sig", obs.signature);
       break;
+    case ObservationKind::kTlsClient: {
+      static const analyzer::TlsDetails kNone;
+      const auto& t = obs.tls ? *obs.tls : kNone;
+      field(out, "ja4", t.ja4);
+      key(out, "sni");
+      if (t.sni.empty()) out += "none"; else append_wire(out, t.sni);
+      key(out, "alpn");
+      if (t.alpn.empty()) out += "none";
+      for (std::size_t i = 0; i < t.alpn.size(); ++i) {
+        if (i != 0) out += ',';
+        append_wire(out, t.alpn[i]);
+      }
+      key(out, "hello");
+      append_uint(out, t.hello_index);
+      field(out, "resumption", t.resumption ? "yes" : "no");
+      break;
+    }
+    case ObservationKind::kHttp2Client: {
+      static const analyzer::Http2Details kNone;
+      const auto& h = obs.http2 ? *obs.http2 : kNone;
+      // Built by us from numbers and pseudo-header letters: no wire text.
+      field(out, "akamai", h.akamai);
+      field(out, "mode", h.upgrade ? "upgrade" : "prior_knowledge");
+      field(out, "complete", h.complete ? "yes" : "no");
+      key(out, "ua");
+      if (h.user_agent) append_wire(out, *h.user_agent); else out += "none";
+      break;
+    }
   }
 }
+
+std::string P0fLogWriter::format_log_line(const Observation& obs) { return format_line(obs); }
 
 P0fLogWriter::P0fLogWriter(std::FILE* out, bool line_buffered)
     : out_(out), line_buffered_(line_buffered) {
@@ -181,6 +230,8 @@ P0fLogWriter::P0fLogWriter(std::FILE* out, bool line_buffered)
 P0fLogWriter::~P0fLogWriter() { flush(); }
 
 void P0fLogWriter::on_observation(const Observation& obs) {
+  // p0f has no such records: the p0f-format log stays exactly p0f's.
+  if (obs.kind == ObservationKind::kTlsClient || obs.kind == ObservationKind::kHttp2Client) return;
   std::int64_t sec = obs.ts_us / 1000000;
   if (obs.ts_us % 1000000 < 0) --sec;
   if (sec != cached_sec_) {

@@ -16,6 +16,11 @@
 // header block is collected and fingerprinted; other segments allocate
 // nothing (payload buffers are recycled through a pool).
 //
+// With AnalyzerConfig::app_layer (the default), an AppLayer beside the p0f
+// tables adds TLS (JA4) and HTTP/2 client records, within its own bound
+// (AppLayer::memory_bound(), about 37 MB at 1000 flows); only flows whose
+// first client byte may start TLS or HTTP enter it (AppGate).
+//
 // HTTP (p0f fp_http.c) is read from the same in-order payload prefix p0f
 // keeps, through HttpGate, so the p0f-format records are p0f's; see
 // docs/p0f-deviations.md for what a reassembling reader would add.
@@ -28,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "huginn/analyzer/app_layer.hpp"
 #include "huginn/analyzer/http_gate.hpp"
 #include "huginn/analyzer/index_table.hpp"
 #include "huginn/analyzer/observation.hpp"
@@ -47,6 +53,10 @@ struct AnalyzerConfig {
   std::size_t max_hosts = limits::kDefaultMaxHosts;
   std::uint32_t flow_max_age_s = limits::kDefaultFlowMaxAgeS;  // seconds since the SYN
   std::uint32_t host_idle_s = limits::kDefaultHostIdleS;       // seconds since last SYN
+  // TLS (JA4) and HTTP/2 client fingerprints (AppLayer). Its flow table
+  // takes max_flows and flow_max_age_s (as idle time) from above.
+  bool app_layer = true;
+  AppLayerConfig app{};
 };
 
 class ObservationSink {
@@ -73,12 +83,22 @@ class Analyzer {
   // calling this for those keeps the cadence identical. Optional.
   void on_undecoded_tcp_frame(std::int64_t ts_us);
 
+  // End of input (last capture file read, or capture stopped): ends the
+  // app-layer flows, emitting what they still hold (an HTTP/2 client that
+  // sent SETTINGS but no header block). The p0f tables are kept, as p0f
+  // keeps them. Calling on_packet() afterwards is allowed.
+  void finish();
+
   // Progress and anomaly counters: "packets", "silly_flags",
   // "flows_created", "flows_evicted", "flows_expired", "hosts_evicted",
   // "hosts_expired", "observations", "http_requests", "http_responses",
   // and why a flow was found not to be HTTP (fingerprint::http::
-  // parse_error_name(): "http_not_get_or_head", ...).
+  // parse_error_name(): "http_not_get_or_head", ...); with the app layer
+  // on, also AppLayer::counters() ("tls_*", "h2_*", "app_*", "flow_*",
+  // "stream_*").
   [[nodiscard]] const util::Counters& counters() const;
+  // Null when AnalyzerConfig::app_layer is off.
+  [[nodiscard]] const AppLayer* app_layer() const { return app_.get(); }
   [[nodiscard]] std::size_t flow_count() const { return flow_index_.size(); }
   [[nodiscard]] std::size_t host_count() const { return host_index_.size(); }
 
@@ -149,6 +169,12 @@ class Analyzer {
     std::uint8_t bad_sw = 0;
   };
 
+  // Whether a p0f-tracked flow's segments go to the app layer. Decided at
+  // the client's first payload: a flow whose first byte cannot start TLS
+  // or HTTP (AppLayer::may_start) never enters the app layer's table, so
+  // TCP-only traffic costs it one check per flow, not a table per packet.
+  enum class AppGate : std::uint8_t { kUndecided, kAdmitted, kIgnored };
+
   // Flow key: both endpoints in a canonical order, so either direction of
   // a connection finds the same entry with one hash lookup.
   struct FlowKey {
@@ -182,6 +208,8 @@ class Analyzer {
     std::uint32_t req_buf = kNil; // payload buffer pool indices
     std::uint32_t resp_buf = kNil;
     HttpGate http;
+    std::uint32_t cli_isn = 0;    // the client SYN's sequence number
+    AppGate app = AppGate::kUndecided;
     std::uint32_t older = kNil;   // by-age list (oldest created first)
     std::uint32_t newer = kNil;
   };
@@ -193,6 +221,10 @@ class Analyzer {
   };
 
   void tick(std::int64_t ts_us);
+  // True if `pkt` (of p0f flow `fi`, kNil if none) is to go to the app
+  // layer after dispatch(); may admit the flow, handing the app layer the
+  // flow's SYN first.
+  bool route_app(const packet::DecodedPacket& pkt, std::uint32_t fi, bool to_srv);
   void dispatch(const packet::DecodedPacket& pkt, const fingerprint::tcp::TcpSignature& sig);
   SigSnapshot fingerprint_syn(bool to_srv, const packet::DecodedPacket& pkt,
                               const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
@@ -244,6 +276,9 @@ class Analyzer {
   HotCounts hot_;
   mutable util::Counters counters_;
   mutable HotCounts folded_;
+  mutable util::Counters combined_;  // counters_ + the app layer's, rebuilt by counters()
+  std::unique_ptr<AppLayer> app_;
+  bool to_app_ = false;  // route_app()'s verdict for the segment in on_packet()
   std::unordered_map<const db::Label*, LabelInfo> labels_;
 
   std::vector<Flow> flows_;

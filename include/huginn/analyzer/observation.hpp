@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "huginn/packet/ip_address.hpp"
@@ -27,10 +28,15 @@ enum class ObservationKind : std::uint8_t {
   kIpSharing,        // repeated changes: NAT or shared address (score_nat)
   kHttpRequest,      // HTTP/1.x request headers (p0f fp_http.c)
   kHttpResponse,     // HTTP/1.x response headers, after a request on the flow
+  // Not p0f's: app-layer fingerprints (AppLayer), never written in the p0f
+  // log format (docs/formats.md).
+  kTlsClient,        // TLS ClientHello: JA4 (FoxIO) and the lists behind it
+  kHttp2Client,      // HTTP/2 client: Akamai fingerprint and first request
 };
 
 // p0f's "mod=" keyword: "syn", "syn+ack", "sendsyn probe", "sendsyn response",
-// "mtu", "uptime", "host change", "ip sharing", "http request", "http response".
+// "mtu", "uptime", "host change", "ip sharing", "http request", "http response";
+// for our own kinds (no p0f equivalent) "tls" and "http2".
 [[nodiscard]] std::string_view p0f_module_name(ObservationKind kind);
 // Our JSONL "kind": the same with '_' for spaces ("host_change", ...).
 [[nodiscard]] std::string_view jsonl_kind_name(ObservationKind kind);
@@ -87,6 +93,59 @@ struct HttpDetails {
   std::vector<std::string> header_names;  // wire order, at most 32
 };
 
+// A TLS ClientHello (kTlsClient). Lists are in wire order and keep GREASE
+// values (RFC 8701); the JA4 strings skip them. Wire strings are untrusted:
+// `sni` is at most fingerprint::tls::kMaxHostNameLength bytes, each ALPN
+// name at most 255 bytes (RFC 7301 §3.1: one length byte), and both may
+// hold any byte.
+struct TlsDetails {
+  std::string ja4;     // FoxIO JA4, ALPN characters by AlpnRule::kSpecHex
+  std::string ja4_r;
+  std::string ja4_o;
+  std::string ja4_ro;
+  std::string ja4_stable;  // ours, not JA4: padding/PSK/early_data left out (docs/ja4.md)
+  std::uint8_t hello_index = 1;  // 1, or 2 for the ClientHello after a HelloRetryRequest
+  std::uint16_t record_version = 0;
+  std::uint16_t legacy_version = 0;
+  std::string sni;  // empty without server_name
+  bool sni_truncated = false;
+  std::vector<std::string> alpn;
+  std::vector<std::uint16_t> supported_versions;
+  std::vector<std::uint16_t> cipher_suites;
+  std::vector<std::uint16_t> extensions;
+  std::vector<std::uint16_t> supported_groups;
+  std::vector<std::uint16_t> signature_algorithms;
+  bool resumption = false;  // pre_shared_key, early_data or a non-empty session ticket
+};
+
+// RFC 9113 §6.3 priority fields; weight 1..256 (wire byte + 1).
+struct Http2Priority {
+  std::uint32_t stream_id = 0;
+  bool exclusive = false;
+  std::uint32_t dependency = 0;
+  std::uint16_t weight = 16;
+};
+
+// An HTTP/2 client's opening (kHttp2Client), from
+// fingerprint::http2::ClientFingerprint. Header values are untrusted, at
+// most fingerprint::http2::HeaderLimits::max_value_length bytes, any byte.
+struct Http2Details {
+  std::string akamai;  // format_akamai(): "S|WU|P|PS"
+  bool complete = true;  // false: the flow ended before the first header block
+  bool upgrade = false;  // HTTP/1.1 Upgrade: h2c (settings from HTTP2-Settings)
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> settings;  // wire order, GREASE ids included
+  std::optional<std::uint32_t> window_update;  // first connection-level increment
+  std::vector<Http2Priority> priority;         // PRIORITY frames before the first HEADERS (capped)
+  std::size_t priority_frames_total = 0;       // sent, including those not kept
+  std::string pseudo_header_order;             // "m,a,s,p"
+  std::optional<Http2Priority> headers_priority;  // PRIORITY flag on the first HEADERS
+  std::optional<std::string> method;           // :method
+  std::optional<std::string> path;             // :path
+  std::optional<std::string> authority;        // :authority
+  std::optional<std::string> user_agent;       // user-agent
+  std::vector<std::string> header_names;       // first header block, wire order
+};
+
 struct Observation {
   ObservationKind kind = ObservationKind::kSyn;
   std::int64_t ts_us = 0;  // capture time, microseconds since the Unix epoch
@@ -121,6 +180,11 @@ struct Observation {
   std::optional<std::string> lang;
   bool dishonest = false;               // software string contradicts the matched record
   HttpDetails http;
+
+  // Set iff kind is kTlsClient / kHttp2Client. Optional so that the far more
+  // frequent p0f records do not construct and destroy their members.
+  std::optional<TlsDetails> tls;
+  std::optional<Http2Details> http2;
 };
 
 }  // namespace huginn::analyzer

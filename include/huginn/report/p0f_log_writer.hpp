@@ -32,13 +32,25 @@ class P0fLogWriter : public analyzer::ObservationSink {
   P0fLogWriter(const P0fLogWriter&) = delete;
   P0fLogWriter& operator=(const P0fLogWriter&) = delete;
 
+  // Writes p0f's kinds; kTlsClient/kHttp2Client are skipped (p0f has no
+  // such records, and this format stays byte-identical to p0f's log).
   void on_observation(const analyzer::Observation& obs) override;
   // Writes buffered records to the stream and fflush()es it. Returns false
   // if the stream reported a write error (then or earlier).
   bool flush();
 
-  // One record, without the trailing newline.
+  // One record, without the trailing newline. For p0f's kinds exactly p0f's
+  // line; kTlsClient/kHttp2Client are rendered as by format_log_line().
   [[nodiscard]] static std::string format_line(const analyzer::Observation& obs);
+  // Any kind as a p0f-style line for human logs (serve's log). p0f's kinds
+  // as format_line(); our own kinds, which on_observation() never writes:
+  //   [...] mod=tls|cli=IP/PORT|srv=IP/PORT|subj=cli|ja4=...|sni=HOST|alpn=h2,http/1.1|hello=1|resumption=no
+  //   [...] mod=http2|cli=...|srv=...|subj=cli|akamai=S|WU|P|PS|mode=prior_knowledge|complete=yes|ua=...
+  // ("none" for an absent SNI/ALPN/User-Agent). Wire text is cut to 256
+  // bytes ("..." marks a cut) and every byte outside printable ASCII, '|'
+  // and '\' is written \xHH. The akamai value itself contains '|': it is
+  // always four fields, so readers split it by count.
+  [[nodiscard]] static std::string format_log_line(const analyzer::Observation& obs);
   // The same, appended to `out`, with `time` as the already formatted time.
   static void append_line(std::string& out, const analyzer::Observation& obs, std::string_view time);
 

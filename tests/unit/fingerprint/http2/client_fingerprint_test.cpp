@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "frame_builder.hpp"
+#include "h2_frame_builder.hpp"
 
 namespace huginn::fingerprint::http2 {
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "frame_builder.hpp"
+#include "h2_frame_builder.hpp"
 
 namespace huginn::fingerprint::http2 {
 namespace {

@@ -32,7 +32,7 @@
 #include <utility>
 #include <vector>
 
-#include "frame_builder.hpp"
+#include "h2_frame_builder.hpp"
 #include "h2c_test_server.hpp"
 #include "huginn/capture/capture_thread.hpp"
 #include "huginn/capture/pcap_source.hpp"

@@ -13,205 +13,39 @@
 //
 // Needs root (tcpdump on lo) and openssl, curl, tcpdump, tshark; skipped
 // otherwise. Binds an ephemeral port, never a fixed one.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "hello_collector.hpp"
-#include "huginn/fingerprint/tls/grease.hpp"
 #include "huginn/fingerprint/tls/ja4.hpp"
-
-extern char** environ;
+#include "loopback_tools.hpp"
 
 namespace huginn::fingerprint::tls {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-// Starts `args` with stdin from `input` and stdout+stderr to `log`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log,
-            const fs::path& input = "/dev/null") {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, input.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-// Waits up to `limit` for `pid`; kills it past that. Returns the exit code
-// (-1 when killed or failed).
-int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::this_thread::sleep_for(20ms);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
-}
-
-int run(const std::vector<std::string>& args, const fs::path& log,
-        const fs::path& input = "/dev/null", std::chrono::milliseconds limit = 15s) {
-  const pid_t pid = spawn(args, log, input);
-  return pid < 0 ? -1 : wait_for(pid, limit);
-}
-
-void stop(pid_t pid, int sig) {
-  if (pid <= 0) return;
-  kill(pid, sig);
-  wait_for(pid, 5s);
-}
-
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-bool port_accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-// "0x1301,0x1302" or "0,11,10" -> numbers; "" -> empty.
-std::vector<std::uint16_t> numbers(const std::string& field) {
-  std::vector<std::uint16_t> out;
-  if (field.empty()) return out;
-  for (const auto& v : split(field, ','))
-    out.push_back(static_cast<std::uint16_t>(std::stoul(v, nullptr, 0)));
-  return out;
-}
-
-std::string hex_list(const std::vector<std::uint16_t>& v) {
-  std::string s;
-  char buf[8];
-  for (auto x : v) {
-    if (is_grease(x)) continue;
-    std::snprintf(buf, sizeof buf, "%04x", x);
-    if (!s.empty()) s += ',';
-    s += buf;
-  }
-  return s;
-}
-
-std::size_t count_real(const std::vector<std::uint16_t>& v) {
-  std::size_t n = 0;
-  for (auto x : v) n += is_grease(x) ? 0 : 1;
-  return std::min<std::size_t>(n, 99);
-}
-
-struct TsharkHello {
-  std::vector<std::uint16_t> ciphers, extensions, sig_algs, versions;
-  std::string sni, alpn;
-};
-
-// One line per ClientHello, keyed by client port (one hello per connection
-// here: no HelloRetryRequest on loopback with a default s_server).
-std::map<std::uint16_t, TsharkHello> tshark_hellos(const fs::path& cap, const fs::path& dir) {
-  const auto out = dir / "tshark.txt";
-  const std::string cmd =
-      "tshark -r '" + cap.string() +
-      "' -Y tls.handshake.type==1 -T fields -E separator=/t -E aggregator=, -e tcp.srcport "
-      "-e tls.handshake.ciphersuite -e tls.handshake.extension.type "
-      "-e tls.handshake.sig_hash_alg -e tls.handshake.extensions.supported_version "
-      "-e tls.handshake.extensions_server_name -e tls.handshake.extensions_alpn_str > '" +
-      out.string() + "' 2>/dev/null";
-  std::map<std::uint16_t, TsharkHello> m;
-  if (std::system(cmd.c_str()) != 0) return m;
-  std::istringstream in(slurp(out));
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto f = split(line, '\t');
-    if (f.size() < 7 || f[0].empty()) continue;
-    TsharkHello h;
-    h.ciphers = numbers(f[1]);
-    h.extensions = numbers(f[2]);
-    h.sig_algs = numbers(f[3]);
-    h.versions = numbers(f[4]);
-    h.sni = f[5];
-    h.alpn = split(f[6], ',').front();
-    m[static_cast<std::uint16_t>(std::stoul(f[0]))] = h;
-  }
-  return m;
-}
+using test::count_real;
+using test::free_port;
+using test::have_tool;
+using test::hex_list;
+using test::port_accepts;
+using test::run;
+using test::slurp;
+using test::spawn;
+using test::stop;
+using test::tshark_hellos;
+using test::wait_until;
 
 class LoopbackClients : public testing::Test {
  protected:

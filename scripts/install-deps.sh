@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency from Debian 12's
-# repositories. Both README quick-start commands and .ci/run call this first,
-# so a fresh machine needs nothing else. Idempotent: apt skips what is there.
+# Installs what Huginn needs from Debian 12's repositories; nothing is
+# vendored or downloaded at build time.
+#   install-deps.sh          build and run: toolchain, libraries, p0f (its
+#                            database /etc/p0f/p0f.fp is our default)
+#   install-deps.sh --test   also the oracle and clients the test suite drives,
+#                            and headless browsers (~0.9 GB)
+# Both README quick-start commands and .ci/run call this first. Idempotent:
+# only missing packages are fetched.
 set -euo pipefail
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -12,12 +17,21 @@ fi
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  # libraries (all found by find_package / pkg-config, nothing vendored)
+  # libraries (all found by find_package / pkg-config)
   libpcap-dev libnghttp2-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  # the oracle and the tools the tests drive
-  p0f tcpdump tshark iproute2 curl wget openssl nghttp2-client procps time python3
+  # the fingerprint database
+  p0f
 )
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(
+    # the oracle's companions and the clients the tests drive
+    tcpdump tshark iproute2 curl wget openssl nghttp2-client nghttp2-server procps
+    time python3
+    # real browsers as fingerprint sources, run headless
+    chromium firefox-esr
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,5 +40,6 @@ done
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # With recommends: headless Chromium and Firefox are tested that way.
+  apt-get install -y -qq "${missing[@]}"
 fi

@@ -7,7 +7,7 @@
 # HUGINN_SKIP_SANITIZERS=1 / HUGINN_SKIP_FUZZ=1 shorten a local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 jobs=$(nproc)
 step() { printf '\n==== %s ====\n' "$*"; }

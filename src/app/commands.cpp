@@ -27,6 +27,9 @@ analyzer::AnalyzerConfig analyzer_config(const Options& o) {
   c.max_hosts = o.max_hosts;
   c.flow_max_age_s = o.flow_max_age_s;
   c.host_idle_s = o.host_idle_s;
+  // p0f's log format has no TLS or HTTP/2 lines, so analyze --format p0f
+  // skips that work; serve keeps it, because its log shows every kind.
+  c.app_layer = !(o.command == Command::kAnalyze && o.format == OutputFormat::kP0f);
   return c;
 }
 
@@ -85,7 +88,7 @@ class ServeSink final : public analyzer::ObservationSink {
     if (file_) file_->on_observation(obs);
     if (spdlog::should_log(spdlog::level::info)) {
       // The p0f line without its timestamp: the log line carries its own.
-      std::string line = report::P0fLogWriter::format_line(obs);
+      std::string line = report::P0fLogWriter::format_log_line(obs);
       const auto body = line.find("] ");
       spdlog::info("{}", body == std::string::npos ? line : line.substr(body + 2));
     }
@@ -178,6 +181,9 @@ int run_analyze(const Options& opts) {
     log_capture_stats(path, stats);
     if (err) status = fail(*err);
   }
+  // End of input: flows still open may hold a partial fingerprint (an h2c
+  // upgrade whose first HEADERS never came).
+  an.finish();
   if (!writer.flush()) return fail("writing observations failed: " + std::string(std::strerror(errno)));
   log_analyzer_counters(an);
   return status;
@@ -258,7 +264,8 @@ int run_serve(const Options& opts) {
     capture->stop();
     log_capture_stats(opts.iface, capture->stats());
   }
-  // The analyzer belongs to the capture thread, which has ended: safe to read.
+  // The analyzer belongs to the capture thread, which has ended: safe to use.
+  an.finish();
   log_analyzer_counters(an);
   if (file_writer && !file_writer->flush()) exit_code = fail("writing observations failed");
   return exit_code;

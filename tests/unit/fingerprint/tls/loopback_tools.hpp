@@ -1,8 +1,8 @@
 #pragma once
 // Helpers shared by the TLS loopback tests (ja4_loopback_test.cpp,
-// browser_ja4_test.cpp): starting and bounding external tools, an
-// ephemeral loopback port, and tshark's dissection of every ClientHello in
-// a capture, which those tests hold our parser and JA4 to.
+// browser_ja4_test.cpp): tshark's dissection of every ClientHello in a
+// capture, which those tests hold our parser and JA4 to. Process helpers
+// (spawn, wait_for, free_port, ...) come from tests/support/process_tools.hpp.
 //
 // tshark 4.0 (Debian 12) has no ja4 fields, so TsharkHello carries what
 // JA4 is built from; ja4_a_from_tshark() / ja4_ro_from_tshark() rebuild
@@ -32,106 +32,9 @@
 #include <vector>
 
 #include "huginn/fingerprint/tls/grease.hpp"
-
-extern char** environ;
+#include "process_tools.hpp"
 
 namespace huginn::test {
-
-namespace loopback_fs = std::filesystem;
-
-inline bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-// Starts `args` (argv[0] looked up in PATH) with stdin from `input` and
-// stdout+stderr appended to `log`. Returns the child's pid, or -1.
-inline pid_t spawn(const std::vector<std::string>& args, const loopback_fs::path& log,
-                   const loopback_fs::path& input = "/dev/null") {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, input.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-// Waits up to `limit` for `pid`; kills it past that. Returns the exit code
-// (-1 when killed or failed).
-inline int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-  using namespace std::chrono_literals;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::this_thread::sleep_for(20ms);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
-}
-
-inline int run(const std::vector<std::string>& args, const loopback_fs::path& log,
-               const loopback_fs::path& input = "/dev/null",
-               std::chrono::milliseconds limit = std::chrono::seconds(15)) {
-  const pid_t pid = spawn(args, log, input);
-  return pid < 0 ? -1 : wait_for(pid, limit);
-}
-
-// Sends `sig` and reaps the child (SIGKILL after 5 s).
-inline void stop(pid_t pid, int sig) {
-  if (pid <= 0) return;
-  kill(pid, sig);
-  wait_for(pid, std::chrono::seconds(5));
-}
-
-// An ephemeral port the kernel just handed out on 127.0.0.1 (0 on failure).
-inline std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-inline bool port_accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-inline std::string slurp(const loopback_fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  using namespace std::chrono_literals;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
 
 inline std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;

@@ -113,32 +113,6 @@ for _ in 1 2 3; do
   sleep 0.06
 done
 
-poll_until 10 check_records --quiet "$mode" "$out" "$http_port" "${conns[@]}" || {
-  serve_died || true
-  check_records "$mode" "$out" "$http_port" "${conns[@]}" || true
-  echo "--- $out" >&2; cat "$out" >&2 || true
-  fail "records missing from the log (see above)"
-}
-if [[ $mode == p0f ]]; then
-  poll_until 10 check_records --quiet p0f "$p0f_log" "$http_port" "${conns[@]}" ||
-    fail "p0f -i vs did not log the connections: $(tail -n 5 "$work/p0f.stdout")"
-fi
-
-stop_within 2 "$serve_pid" TERM || fail "serve did not exit within 2 s of SIGTERM"
-((stop_status == 0)) || fail "serve exited with status $stop_status after SIGTERM: $(tail -n 5 "$work/serve.stderr")"
-if grep -qiE "terminate called|Aborted|Segmentation fault|AddressSanitizer|runtime error:" "$work/serve.stderr"; then
-  fail "serve stderr shows a crash: $(cat "$work/serve.stderr")"
-fi
-
-if [[ $mode == p0f ]]; then
-  stop_within 5 "$p0f_pid" INT || fail "p0f did not stop"
-  alt=$(IFS='|'; echo "${ports[*]}")
-  pick() { grep -E "\|cli=[^|]*/($alt)\|srv=" "$1" || true; }
-  pick "$p0f_log" >"$work/p0f.sel"
-  pick "$out" >"$work/huginn.sel"
-  /usr/bin/python3 "$e2e_dir/../golden/compare_p0f.py" \
-    --ignore-mods "http request,http response" "$work/p0f.sel" "$work/huginn.sel" >&2 ||
-    fail "serve --format p0f disagrees with p0f -i vs on the same traffic"
-fi
+finish_live_check vs
 
 note "ok: ${#conns[@]} connections logged, clean exit on SIGTERM"

@@ -1,9 +1,13 @@
 #include "huginn/report/jsonl_writer.hpp"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <string_view>
+#include <type_traits>
 
 namespace huginn::report {
 
@@ -11,130 +15,444 @@ namespace {
 
 using analyzer::Observation;
 using analyzer::ObservationKind;
-// Insertion order: every record starts kind, ts, client, server, subject,
-// then its own fields in the order docs/formats.md lists them.
-using json = nlohmann::ordered_json;
 
 constexpr std::size_t kBufferBytes = 1 << 20;
 
-std::string endpoint(const analyzer::Endpoint& ep) {
-  return ep.addr.to_rfc5952_string() + "/" + std::to_string(ep.port);
-}
-
-// Wire strings are hostile: bounded here whatever produced them (the JSON
-// library escapes control bytes and replaces invalid UTF-8).
+// Wire strings are hostile: bounded here whatever produced them. The cut
+// is in bytes, before escaping, so it may split a UTF-8 sequence (which
+// then becomes U+FFFD like any other truncated sequence).
 constexpr std::size_t kMaxWireString = 1024;
-std::string wire(const std::string& s) { return s.substr(0, kMaxWireString); }
-json wire_or_null(const std::optional<std::string>& s) {
-  return s ? json(wire(*s)) : json(nullptr);
-}
+std::string_view wire(std::string_view s) { return s.substr(0, kMaxWireString); }
 
-// Opaque bytes (ALPN protocol names, RFC 7301 §3.1) as a lossless string:
-// byte b becomes code point U+00bb (ISO 8859-1), so "h2" stays "h2", 0xba
-// 0xad becomes U+00BA U+00AD (UTF-8 in the line) and a control byte a
-// "\u00XX" escape; a reader gets the bytes back with Python's
-// s.encode("latin-1"). UTF-8 replacement (as for other wire text) would
-// lose them, and they decide JA4's ALPN characters.
-std::string latin1(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (const char c : bytes.substr(0, kMaxWireString)) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      out += c;
-    } else {
-      out += static_cast<char>(0xc0 | (b >> 6));
-      out += static_cast<char>(0x80 | (b & 0x3f));
-    }
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
+// Bytes copied as they are: printable ASCII and DEL, except '"' and '\'.
+constexpr bool plain_ascii(unsigned char b) { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\'; }
+
+void append_escaped_ascii(std::string& out, unsigned char b) {
+  switch (b) {
+    case '"': out += "\\\""; return;
+    case '\\': out += "\\\\"; return;
+    case '\b': out += "\\b"; return;
+    case '\f': out += "\\f"; return;
+    case '\n': out += "\\n"; return;
+    case '\r': out += "\\r"; return;
+    case '\t': out += "\\t"; return;
+    default: break;
   }
-  return out;
+  if (b < 0x20) {
+    constexpr std::string_view kHex = "0123456789abcdef";
+    const char esc[6] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xf]};
+    out.append(esc, sizeof esc);
+  } else {
+    out += static_cast<char>(b);
+  }
 }
 
-json match_json(const analyzer::Observation& obs) {
-  if (!obs.match) return nullptr;
-  return {{"line", obs.match->line},
-          {"generic", obs.match->generic},
-          {"fuzzy", obs.match->fuzzy},
-          {"random_ttl", obs.match->random_ttl},
-          {"sig", obs.match->sig_text}};
+// Length of the well-formed UTF-8 sequence starting at s[i] (a byte >=
+// 0x80), or 0 when none starts there; `bad_at` is then the offset of the
+// first byte that breaks it (RFC 3629 §4 table: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or the remaining length when the
+// string ends inside the sequence.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad_at) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  unsigned char lo = 0x80;  // bounds of the second byte
+  unsigned char hi = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    len = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    len = 3;
+    if (lead == 0xe0) lo = 0xa0;
+    if (lead == 0xed) hi = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    len = 4;
+    if (lead == 0xf0) lo = 0x90;
+    if (lead == 0xf4) hi = 0x8f;
+  } else {
+    bad_at = 0;
+    return 0;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) {
+      bad_at = k;
+      return 0;
+    }
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < lo || b > hi) {
+      bad_at = k;
+      return 0;
+    }
+    lo = 0x80;
+    hi = 0xbf;
+  }
+  return len;
 }
 
-json priority_json(const analyzer::Http2Priority& p) {
-  return json::array({p.stream_id, p.exclusive ? 1 : 0, p.dependency, p.weight});
+template <typename T>
+void put_uint(std::string& out, T value) {
+  static_assert(std::is_unsigned_v<T>);
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, r.ptr);
 }
 
-void add_tls(json& j, const analyzer::TlsDetails& t) {
-  j["ja4"] = t.ja4;
-  j["ja4_r"] = t.ja4_r;
-  j["ja4_o"] = t.ja4_o;
-  j["ja4_ro"] = t.ja4_ro;
-  j["ja4_stable"] = t.ja4_stable;
-  j["hello"] = t.hello_index;
-  j["sni"] = t.sni.empty() ? json(nullptr) : json(wire(t.sni));
-  j["sni_truncated"] = t.sni_truncated;
-  json alpn = json::array();
-  for (const auto& a : t.alpn) alpn.push_back(latin1(a));
-  j["alpn"] = std::move(alpn);
-  j["tls_versions"] = t.supported_versions;
-  j["ciphers"] = t.cipher_suites;
-  j["extensions"] = t.extensions;
-  j["groups"] = t.supported_groups;
-  j["sig_algs"] = t.signature_algorithms;
-  j["record_version"] = t.record_version;
-  j["legacy_version"] = t.legacy_version;
-  j["resumption"] = t.resumption;
+void put_bool(std::string& out, bool b) { out += b ? "true" : "false"; }
+void put_null(std::string& out) { out += "null"; }
+
+void put_string_or_null(std::string& out, const std::optional<std::string>& s) {
+  if (s) {
+    append_json_string(out, wire(*s));
+  } else {
+    put_null(out);
+  }
+}
+// Empty wire fields are written null.
+void put_nonempty_or_null(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    put_null(out);
+  } else {
+    append_json_string(out, wire(s));
+  }
 }
 
-void add_http2(json& j, const analyzer::Http2Details& h) {
-  j["akamai"] = h.akamai;
-  j["complete"] = h.complete;
-  j["mode"] = h.upgrade ? "upgrade" : "prior_knowledge";
-  json settings = json::array();
-  for (const auto& [id, value] : h.settings) settings.push_back(json::array({id, value}));
-  j["settings"] = std::move(settings);
-  j["window_update"] = h.window_update ? json(*h.window_update) : json(nullptr);
-  json priority = json::array();
-  for (const auto& p : h.priority) priority.push_back(priority_json(p));
-  j["priority"] = std::move(priority);
-  j["priority_frames"] = h.priority_frames_total;
-  j["pseudo_header_order"] = h.pseudo_header_order;
-  j["headers_priority"] = h.headers_priority ? priority_json(*h.headers_priority) : json(nullptr);
-  j["method"] = wire_or_null(h.method);
-  j["path"] = wire_or_null(h.path);
-  j["authority"] = wire_or_null(h.authority);
-  j["user_agent"] = wire_or_null(h.user_agent);
-  json names = json::array();
-  for (const auto& n : h.header_names) names.push_back(wire(n));
-  j["headers"] = std::move(names);
+template <typename Range>
+void put_uint_array(std::string& out, const Range& values) {
+  out += '[';
+  bool first = true;
+  for (const auto v : values) {
+    if (!first) out += ',';
+    first = false;
+    put_uint(out, v);
+  }
+  out += ']';
 }
 
-}  // namespace
+void put_string_array(std::string& out, const std::vector<std::string>& values) {
+  out += '[';
+  bool first = true;
+  for (const auto& v : values) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, wire(v));
+  }
+  out += ']';
+}
 
-std::string format_rfc3339_utc(std::int64_t ts_us) {
+// Keys are fixed ASCII names needing no escapes, written in the order
+// docs/formats.md lists them; every record opens with kind, ts, client,
+// server, subject.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+  ~ObjectWriter() { out_ += '}'; }
+
+  std::string& key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    return out_;
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void put_dotted_quad(std::string& out, const std::uint8_t* b) {
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (i != 0) out += '.';
+    put_uint(out, unsigned{b[i]});
+  }
+}
+
+// The text IpAddress::to_rfc5952_string() gives (inet_ntop), without its
+// allocation or inet_ntop's printf calls. IPv6 per RFC 5952 §4: lowercase
+// hex without leading zeros, the longest run of two or more zero groups
+// (the first of equal runs) as "::", and, as inet_ntop does, the last 32
+// bits in dotted decimal for IPv4-compatible (::a.b.c.d, but not ::1) and
+// IPv4-mapped (::ffff:a.b.c.d) addresses. Nothing here needs escaping.
+void put_ip(std::string& out, const packet::IpAddress& addr) {
+  const std::uint8_t* b = addr.bytes.data();
+  if (addr.version == packet::IpVersion::v4) {
+    put_dotted_quad(out, b);
+    return;
+  }
+  std::array<unsigned, 8> words{};
+  for (std::size_t i = 0; i < 8; ++i) words[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
+  std::size_t best_base = 8;
+  std::size_t best_len = 0;
+  for (std::size_t i = 0; i < 8;) {
+    if (words[i] != 0) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < 8 && words[end] == 0) ++end;
+    if (end - i > best_len) {
+      best_base = i;
+      best_len = end - i;
+    }
+    i = end;
+  }
+  if (best_len < 2) {
+    best_base = 8;
+    best_len = 0;
+  }
+  const bool embedded_v4 = best_base == 0 && (best_len == 6 || (best_len == 7 && words[7] != 1) ||
+                                              (best_len == 5 && words[5] == 0xffff));
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i >= best_base && i < best_base + best_len) {
+      if (i == best_base) out += ':';
+      continue;
+    }
+    if (i != 0) out += ':';
+    if (i == 6 && embedded_v4) {
+      put_dotted_quad(out, b + 12);
+      return;
+    }
+    char hex[4];
+    const auto r = std::to_chars(hex, hex + sizeof hex, words[i], 16);
+    out.append(hex, r.ptr);
+  }
+  if (best_len != 0 && best_base + best_len == 8) out += ':';
+}
+
+void put_endpoint(std::string& out, const analyzer::Endpoint& ep) {
+  out += '"';
+  put_ip(out, ep.addr);
+  out += '/';
+  put_uint(out, ep.port);
+  out += '"';
+}
+
+// Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" to `dst` and returns its length (27
+// for years 0..9999). Records arrive in capture order, so the date part of
+// the common case is cached per second.
+constexpr std::size_t kTimestampBuffer = 64;
+std::size_t rfc3339_utc(std::int64_t ts_us, char (&dst)[kTimestampBuffer]) {
   std::int64_t sec = ts_us / 1000000;
   std::int64_t usec = ts_us % 1000000;
   if (usec < 0) {
     usec += 1000000;
     --sec;
   }
-  const auto t = static_cast<std::time_t>(sec);
-  std::tm tm{};
-  char date[32];
-  if (gmtime_r(&t, &tm) == nullptr || std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-    return "1970-01-01T00:00:00.000000Z";
+  struct DateCache {
+    std::int64_t sec = 0;
+    bool valid = false;
+    char date[20] = {};
+  };
+  thread_local DateCache cache;
+  if (!cache.valid || cache.sec != sec) {
+    const auto t = static_cast<std::time_t>(sec);
+    std::tm tm{};
+    char date[32];
+    const std::size_t n = gmtime_r(&t, &tm) == nullptr
+                              ? 0
+                              : std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0) {
+      constexpr std::string_view kEpoch = "1970-01-01T00:00:00.000000Z";
+      std::memcpy(dst, kEpoch.data(), kEpoch.size());
+      return kEpoch.size();
+    }
+    if (n != 19) {  // a year outside 0..9999: rare, not cached
+      const int len = std::snprintf(dst, sizeof dst, "%s.%06ldZ", date, static_cast<long>(usec));
+      return len < 0 ? 0 : std::min(static_cast<std::size_t>(len), sizeof dst - 1);
+    }
+    std::memcpy(cache.date, date, 19);
+    cache.sec = sec;
+    cache.valid = true;
   }
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%06ldZ", date, static_cast<long>(usec));
-  return out;
+  std::memcpy(dst, cache.date, 19);
+  dst[19] = '.';
+  auto u = static_cast<unsigned>(usec);
+  for (std::size_t k = 25; k >= 20; --k) {
+    dst[k] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  }
+  dst[26] = 'Z';
+  return 27;
 }
 
-std::string JsonlWriter::format_line(const Observation& obs) {
-  json j;
-  j["kind"] = analyzer::jsonl_kind_name(obs.kind);
-  j["ts"] = format_rfc3339_utc(obs.ts_us);
-  j["client"] = endpoint(obs.client);
-  j["server"] = endpoint(obs.server);
-  j["subject"] = obs.subject == analyzer::Subject::kClient ? "client" : "server";
+void put_match(std::string& out, const Observation& obs) {
+  if (!obs.match) {
+    put_null(out);
+    return;
+  }
+  ObjectWriter m(out);
+  put_uint(m.key("line"), obs.match->line);
+  put_bool(m.key("generic"), obs.match->generic);
+  put_bool(m.key("fuzzy"), obs.match->fuzzy);
+  put_bool(m.key("random_ttl"), obs.match->random_ttl);
+  append_json_string(m.key("sig"), obs.match->sig_text);
+}
+
+void put_priority(std::string& out, const analyzer::Http2Priority& p) {
+  out += '[';
+  put_uint(out, p.stream_id);
+  out += p.exclusive ? ",1," : ",0,";
+  put_uint(out, p.dependency);
+  out += ',';
+  put_uint(out, p.weight);
+  out += ']';
+}
+
+// The double as nlohmann::json prints it (Grisu2 shortest round-trip,
+// "null" for NaN/inf), kept for identity with earlier logs; uptime records
+// are rare, and the short result fits in the small-string buffer.
+void put_double(std::string& out, double v) { out += nlohmann::json(v).dump(); }
+
+void add_tls(ObjectWriter& j, const analyzer::TlsDetails& t) {
+  append_json_string(j.key("ja4"), t.ja4);
+  append_json_string(j.key("ja4_r"), t.ja4_r);
+  append_json_string(j.key("ja4_o"), t.ja4_o);
+  append_json_string(j.key("ja4_ro"), t.ja4_ro);
+  append_json_string(j.key("ja4_stable"), t.ja4_stable);
+  put_uint(j.key("hello"), t.hello_index);
+  put_nonempty_or_null(j.key("sni"), t.sni);
+  put_bool(j.key("sni_truncated"), t.sni_truncated);
+  std::string& alpn = j.key("alpn");
+  alpn += '[';
+  for (std::size_t i = 0; i < t.alpn.size(); ++i) {
+    if (i != 0) alpn += ',';
+    append_json_latin1_string(alpn, wire(t.alpn[i]));
+  }
+  alpn += ']';
+  put_uint_array(j.key("tls_versions"), t.supported_versions);
+  put_uint_array(j.key("ciphers"), t.cipher_suites);
+  put_uint_array(j.key("extensions"), t.extensions);
+  put_uint_array(j.key("groups"), t.supported_groups);
+  put_uint_array(j.key("sig_algs"), t.signature_algorithms);
+  put_uint(j.key("record_version"), t.record_version);
+  put_uint(j.key("legacy_version"), t.legacy_version);
+  put_bool(j.key("resumption"), t.resumption);
+}
+
+void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
+  append_json_string(j.key("akamai"), h.akamai);
+  put_bool(j.key("complete"), h.complete);
+  append_json_string(j.key("mode"), h.upgrade ? "upgrade" : "prior_knowledge");
+  std::string& settings = j.key("settings");
+  settings += '[';
+  for (std::size_t i = 0; i < h.settings.size(); ++i) {
+    settings += i == 0 ? "[" : ",[";
+    put_uint(settings, h.settings[i].first);
+    settings += ',';
+    put_uint(settings, h.settings[i].second);
+    settings += ']';
+  }
+  settings += ']';
+  if (h.window_update) {
+    put_uint(j.key("window_update"), *h.window_update);
+  } else {
+    put_null(j.key("window_update"));
+  }
+  std::string& priority = j.key("priority");
+  priority += '[';
+  for (std::size_t i = 0; i < h.priority.size(); ++i) {
+    if (i != 0) priority += ',';
+    put_priority(priority, h.priority[i]);
+  }
+  priority += ']';
+  put_uint(j.key("priority_frames"), h.priority_frames_total);
+  append_json_string(j.key("pseudo_header_order"), h.pseudo_header_order);
+  if (h.headers_priority) {
+    put_priority(j.key("headers_priority"), *h.headers_priority);
+  } else {
+    put_null(j.key("headers_priority"));
+  }
+  put_string_or_null(j.key("method"), h.method);
+  put_string_or_null(j.key("path"), h.path);
+  put_string_or_null(j.key("authority"), h.authority);
+  put_string_or_null(j.key("user_agent"), h.user_agent);
+  put_string_array(j.key("headers"), h.header_names);
+  if (!h.http_signature.empty()) append_json_string(j.key("http_signature"), h.http_signature);
+}
+
+void put_reasons(std::string& out, std::uint16_t reasons) {
+  // Rare records: the word list is built by the p0f-format code.
+  const std::string text = analyzer::format_nat_reasons(reasons);
+  out += '[';
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    if (start != 0) out += ',';
+    append_json_string(out, std::string_view(text).substr(start, end - start));
+    start = end + 1;
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size() && plain_ascii(static_cast<unsigned char>(s[run]))) ++run;
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      append_escaped_ascii(out, b);
+      ++i;
+      continue;
+    }
+    std::size_t bad_at = 0;
+    const std::size_t len = utf8_sequence(s, i, bad_at);
+    if (len != 0) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      // One U+FFFD for the broken prefix; the byte that broke it starts
+      // afresh (it may be valid on its own), unless it was the lead byte.
+      out += kReplacement;
+      i += bad_at == 0 ? 1 : bad_at;
+    }
+  }
+  out += '"';
+}
+
+void append_json_latin1_string(std::string& out, std::string_view bytes) {
+  out += '"';
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (plain_ascii(b)) {
+      out += c;
+    } else if (b < 0x80) {
+      append_escaped_ascii(out, b);
+    } else {
+      const char utf8[2] = {static_cast<char>(0xc0 | (b >> 6)), static_cast<char>(0x80 | (b & 0x3f))};
+      out.append(utf8, 2);
+    }
+  }
+  out += '"';
+}
+
+std::string format_rfc3339_utc(std::int64_t ts_us) {
+  char buf[kTimestampBuffer];
+  return std::string(buf, rfc3339_utc(ts_us, buf));
+}
+
+void JsonlWriter::append_line(std::string& out, const Observation& obs) {
+  ObjectWriter j(out);
+  append_json_string(j.key("kind"), analyzer::jsonl_kind_name(obs.kind));
+  char ts[kTimestampBuffer];
+  const std::size_t ts_len = rfc3339_utc(obs.ts_us, ts);
+  std::string& ts_out = j.key("ts");
+  ts_out += '"';
+  ts_out.append(ts, ts_len);  // digits, '-', ':', 'T', '.', 'Z': nothing to escape
+  ts_out += '"';
+  put_endpoint(j.key("client"), obs.client);
+  put_endpoint(j.key("server"), obs.server);
+  append_json_string(j.key("subject"), obs.subject == analyzer::Subject::kClient ? "client" : "server");
 
   switch (obs.kind) {
     case ObservationKind::kSyn:
@@ -142,87 +460,107 @@ std::string JsonlWriter::format_line(const Observation& obs) {
     case ObservationKind::kSendsynProbe:
     case ObservationKind::kSendsynResponse:
       if (obs.match && obs.match->is_app) {
-        j["os"] = nullptr;
-        j["app"] = obs.match->label;
+        put_null(j.key("os"));
+        append_json_string(j.key("app"), obs.match->label);
+      } else if (obs.match) {
+        append_json_string(j.key("os"), obs.match->label);
       } else {
-        j["os"] = obs.match ? json(obs.match->label) : json(nullptr);
+        put_null(j.key("os"));
       }
-      j["dist"] = obs.dist;
-      j["dist_is_upper_bound"] = obs.dist_is_upper_bound;
-      j["params"] = obs.params;
-      j["signature"] = obs.signature;
-      j["match"] = match_json(obs);
+      put_uint(j.key("dist"), obs.dist);
+      put_bool(j.key("dist_is_upper_bound"), obs.dist_is_upper_bound);
+      append_json_string(j.key("params"), obs.params);
+      append_json_string(j.key("signature"), obs.signature);
+      put_match(j.key("match"), obs);
       break;
     case ObservationKind::kMtu:
-      j["mtu"] = obs.mtu;
-      j["link"] = obs.link ? json(*obs.link) : json(nullptr);
+      put_uint(j.key("mtu"), obs.mtu);
+      if (obs.link) {
+        append_json_string(j.key("link"), *obs.link);
+      } else {
+        put_null(j.key("link"));
+      }
       break;
     case ObservationKind::kUptime:
-      j["uptime_s"] = std::uint64_t{obs.uptime_min} * 60;
-      j["uptime_min"] = obs.uptime_min;
-      j["modulo_days"] = obs.modulo_days;
-      j["freq_hz"] = obs.freq_hz;
-      j["raw_freq_hz"] = obs.raw_freq_hz;
+      put_uint(j.key("uptime_s"), std::uint64_t{obs.uptime_min} * 60);
+      put_uint(j.key("uptime_min"), obs.uptime_min);
+      put_uint(j.key("modulo_days"), obs.modulo_days);
+      put_uint(j.key("freq_hz"), obs.freq_hz);
+      put_double(j.key("raw_freq_hz"), obs.raw_freq_hz);
       break;
     case ObservationKind::kHostChange:
-    case ObservationKind::kIpSharing: {
-      json reasons = json::array();
-      const std::string text = analyzer::format_nat_reasons(obs.reasons);
-      std::size_t start = 0;
-      while (start < text.size()) {
-        std::size_t end = text.find(' ', start);
-        if (end == std::string::npos) end = text.size();
-        reasons.push_back(text.substr(start, end - start));
-        start = end + 1;
-      }
-      j["reason"] = std::move(reasons);
-      j["raw_hits"] = obs.raw_hits;
+    case ObservationKind::kIpSharing:
+      put_reasons(j.key("reason"), obs.reasons);
+      put_uint_array(j.key("raw_hits"), obs.raw_hits);
       break;
-    }
     case ObservationKind::kHttpRequest:
     case ObservationKind::kHttpResponse: {
       const bool app = !obs.match || obs.match->is_app;
-      j["app"] = obs.match && app ? json(obs.match->label) : json(nullptr);
-      j["os"] = obs.match && !app ? json(obs.match->label) : json(nullptr);
-      j["lang"] = obs.lang && *obs.lang != "none" ? json(*obs.lang) : json(nullptr);
-      j["params"] = obs.params;
-      j["dishonest"] = obs.dishonest;
-      j["signature"] = obs.signature;
-      j["match"] = match_json(obs);
+      if (obs.match && app) {
+        append_json_string(j.key("app"), obs.match->label);
+      } else {
+        put_null(j.key("app"));
+      }
+      if (obs.match && !app) {
+        append_json_string(j.key("os"), obs.match->label);
+      } else {
+        put_null(j.key("os"));
+      }
+      if (obs.lang && *obs.lang != "none") {
+        append_json_string(j.key("lang"), *obs.lang);
+      } else {
+        put_null(j.key("lang"));
+      }
+      append_json_string(j.key("params"), obs.params);
+      put_bool(j.key("dishonest"), obs.dishonest);
+      append_json_string(j.key("signature"), obs.signature);
+      put_match(j.key("match"), obs);
       if (obs.kind == ObservationKind::kHttpRequest) {
-        j["method"] = wire(obs.http.method);
-        j["path"] = wire(obs.http.path);
-        j["user_agent"] = obs.http.user_agent.empty() ? json(nullptr) : json(wire(obs.http.user_agent));
-        j["accept_language"] =
-            obs.http.accept_language.empty() ? json(nullptr) : json(wire(obs.http.accept_language));
+        append_json_string(j.key("method"), wire(obs.http.method));
+        append_json_string(j.key("path"), wire(obs.http.path));
+        put_nonempty_or_null(j.key("user_agent"), obs.http.user_agent);
+        put_nonempty_or_null(j.key("accept_language"), obs.http.accept_language);
       } else {
         // "server" already names the endpoint.
-        j["server_header"] = obs.http.server.empty() ? json(nullptr) : json(wire(obs.http.server));
+        put_nonempty_or_null(j.key("server_header"), obs.http.server);
       }
-      json names = json::array();
-      for (const auto& n : obs.http.header_names) names.push_back(wire(n));
-      j["header_names"] = std::move(names);
+      put_string_array(j.key("header_names"), obs.http.header_names);
       break;
     }
     case ObservationKind::kTlsClient:
-      add_tls(j, obs.tls ? *obs.tls : analyzer::TlsDetails{});
+      if (obs.tls) {
+        add_tls(j, *obs.tls);
+      } else {
+        add_tls(j, analyzer::TlsDetails{});
+      }
       break;
     case ObservationKind::kHttp2Client:
-      add_http2(j, obs.http2 ? *obs.http2 : analyzer::Http2Details{});
+      if (obs.http2) {
+        add_http2(j, *obs.http2);
+      } else {
+        add_http2(j, analyzer::Http2Details{});
+      }
       break;
   }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string JsonlWriter::format_line(const Observation& obs) {
+  std::string out;
+  append_line(out, obs);
+  return out;
 }
 
 JsonlWriter::JsonlWriter(std::FILE* out, bool line_buffered)
     : out_(out), line_buffered_(line_buffered) {
-  buf_.reserve(line_buffered_ ? 1024 : kBufferBytes);
+  // Room for one more record past the flush threshold, so the buffer does
+  // not grow in steady state.
+  buf_.reserve(line_buffered_ ? 4096 : kBufferBytes + 64 * 1024);
 }
 
 JsonlWriter::~JsonlWriter() { flush(); }
 
 void JsonlWriter::on_observation(const Observation& obs) {
-  buf_ += format_line(obs);
+  append_line(buf_, obs);
   buf_ += '\n';
   if (line_buffered_ || buf_.size() >= kBufferBytes) flush();
 }

@@ -144,6 +144,10 @@ struct Http2Details {
   std::optional<std::string> authority;        // :authority
   std::optional<std::string> user_agent;       // user-agent
   std::vector<std::string> header_names;       // first header block, wire order
+  // The first request's headers as a p0f HTTP request signature
+  // ("ver:horder:habsent:expsw", p0f README "HTTP signatures"), so HTTP/2
+  // clients are comparable with HTTP/1 ones; empty when no HEADERS came.
+  std::string http_signature;
 };
 
 struct Observation {

@@ -95,6 +95,10 @@ Analyzer::Analyzer(const db::P0fDb& db, AnalyzerConfig config, ObservationSink& 
     AppLayerConfig app = config_.app;
     app.max_flows = config_.max_flows;
     app.idle_timeout_us = std::int64_t{config_.flow_max_age_s} * 1'000'000;
+    // HTTP/2 requests get p0f-form signatures with the same notion of a
+    // "known" header as HTTP/1 (the names p0f.fp uses); http_matcher_ is
+    // declared before app_, so the predicate outlives the AppLayer.
+    app.http_header_known = http_known_;
     app_ = std::make_unique<AppLayer>(app, sink_);
   }
 }

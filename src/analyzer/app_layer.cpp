@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "huginn/analyzer/analyzer.hpp"
+#include "huginn/fingerprint/http/http2_request.hpp"
 #include "huginn/fingerprint/http2/client_fingerprint.hpp"
 #include "huginn/fingerprint/http2/frame_reader.hpp"
 #include "huginn/fingerprint/tls/client_hello.hpp"
@@ -64,11 +66,30 @@ std::optional<std::string> opt_string(std::optional<std::string_view> v) {
   return std::string(*v);
 }
 
+fingerprint::http::HeaderKnown builtin_known() {
+  return [](std::string_view name) {
+    const auto names = fingerprint::http::builtin_header_names();
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+}
+
+// The first request's p0f signature; empty when no header block came.
+std::string http_signature(const h2::HeaderBlock& block,
+                           const fingerprint::http::HeaderKnown& known) {
+  namespace fh = fingerprint::http;
+  if (block.status == h2::HeaderStatus::kAbsent) return {};
+  std::vector<fh::Http1Header> fields;
+  fields.reserve(block.fields.size());
+  for (const auto& f : block.fields) fields.push_back(fh::Http1Header{f.name, f.value});
+  return fh::format_http2_raw_sig(fh::http1_view_of_http2_request(fields), known);
+}
+
 }  // namespace
 
 struct AppLayer::Impl {
   Impl(AppLayerConfig cfg, ObservationSink& s) : config(cfg), sink(s), table(table_config(cfg)) {
     table.set_close_hook([this](AppFlow& f, flow::CloseReason) { end_flow(f); });
+    if (!config.http_header_known) config.http_header_known = builtin_known();
     h2_limits.max_upgrade_head = cfg.client_prefix_bytes;
   }
 
@@ -273,6 +294,7 @@ struct AppLayer::Impl {
     d.user_agent = opt_string(fp.user_agent());
     d.header_names.reserve(fp.headers.fields.size());
     for (const auto& h : fp.headers.fields) d.header_names.push_back(h.name);
+    d.http_signature = http_signature(fp.headers, config.http_header_known);
     sink.on_observation(obs);
   }
 

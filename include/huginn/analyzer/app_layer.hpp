@@ -16,8 +16,12 @@
 //    (FIN/RST, expiry, eviction, finish()) before its first header block
 //    but after the client's SETTINGS emits the partial fingerprint (an
 //    Upgrade client such as curl --http2 sends no HEADERS frame: its
-//    request was the HTTP/1.1 one). A plain HTTP/1 request (h2_not_upgrade)
-//    is left to the p0f path and counted only as "app_not_h2_http1".
+//    request was the HTTP/1.1 one). The first HEADERS' fields also give
+//    Http2Details::http_signature, a p0f HTTP request signature
+//    (fingerprint::http::http1_view_of_http2_request() gives the mapping:
+//    version "*", :authority as Host, HTTP/1 capitalisation). A plain
+//    HTTP/1 request (h2_not_upgrade) is left to the p0f path and counted
+//    only as "app_not_h2_http1".
 //  - anything else: the flow is dropped from consideration at once (both
 //    directions stop()ped, so no byte of it is copied again).
 // Malformed streams move the parser's counter (fingerprint::tls::
@@ -53,6 +57,7 @@
 #include <memory>
 
 #include "huginn/analyzer/observation.hpp"
+#include "huginn/fingerprint/http/http_signature.hpp"
 #include "huginn/packet/decoded_packet.hpp"
 #include "huginn/util/counters.hpp"
 #include "huginn/util/limits.hpp"
@@ -89,6 +94,12 @@ struct AppLayerConfig {
   std::int64_t idle_timeout_us = std::int64_t{limits::kDefaultFlowMaxAgeS} * 1'000'000;
   // Track flows whose SYN was not captured.
   bool pick_up_midstream = true;
+  // Which header names p0f knows, for Http2Details::http_signature (values
+  // of known headers stop at '|' too; format_http_raw_sig()). The analyzer
+  // passes its p0f.fp's (db::HttpMatcher::known_header_predicate()); empty
+  // means p0f's built-in names only (builtin_header_names()). Must stay
+  // callable as long as the AppLayer.
+  fingerprint::http::HeaderKnown http_header_known;
 };
 
 class AppLayer {

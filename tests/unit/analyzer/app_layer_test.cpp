@@ -373,6 +373,121 @@ TEST_F(AppLayerTest, Http2PriorKnowledgeClient) {
   EXPECT_EQ(counter("h2_clients"), 1u);
 }
 
+// curl --http2-prior-knowledge's first request (curl 8 field order).
+h2t::Fields curl_like_request() {
+  return {{":method", "GET"},
+          {":path", "/"},
+          {":scheme", "http"},
+          {":authority", "example.test"},
+          {"user-agent", "curl/8.5.0"},
+          {"accept", "*/*"}};
+}
+
+// A Chromium navigation: pseudo-headers m,a,s,p, client hints, and the
+// cookie split into crumbs (RFC 9113 §8.2.3).
+h2t::Fields chromium_like_request() {
+  return {{":method", "GET"},
+          {":authority", "www.example.test"},
+          {":scheme", "https"},
+          {":path", "/"},
+          {"sec-ch-ua", "\"Chromium\";v=\"120\""},
+          {"sec-ch-ua-mobile", "?0"},
+          {"upgrade-insecure-requests", "1"},
+          {"user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36"},
+          {"accept", "text/html,*/*;q=0.8"},
+          {"sec-fetch-mode", "navigate"},
+          {"accept-encoding", "gzip, deflate, br"},
+          {"accept-language", "en-US,en;q=0.9"},
+          {"cookie", "a=1"},
+          {"cookie", "b=2"},
+          {"dnt", "1"}};
+}
+
+constexpr const char* kCurlSig =
+    "*:Host,User-Agent,Accept=[*/*]"
+    ":Connection,Accept-Encoding,Accept-Language,Accept-Charset,Keep-Alive:curl/8.5.0";
+constexpr const char* kChromiumSig =
+    "*:Host,Sec-Ch-Ua=[\"Chromium\";v=\"120\"],Sec-Ch-Ua-Mobile=[?0],"
+    "Upgrade-Insecure-Requests=[1],User-Agent,Accept=[text/html,*/*;q=0.8],"
+    "Sec-Fetch-Mode=[navigate],Accept-Encoding=[gzip, deflate, br],"
+    "Accept-Language=[en-US,en;q=0.9],?Cookie,DNT=[1]"
+    ":Connection,Accept-Charset,Keep-Alive"
+    ":Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36";
+
+class AppLayerHttpSignatureTest : public AppLayerTest {
+ protected:
+  // The http_signature of a prior-knowledge client sending `fields`.
+  std::string signature_of(const h2t::Fields& fields, std::uint16_t port) {
+    Conn c(port, 80);
+    const Bytes stream = h2t::StreamBuilder{}
+                             .preface()
+                             .settings({{3, 100}, {4, 10485760}})
+                             .window_update(0, 1048510465)
+                             .headers(1, h2t::hpack(fields))
+                             .bytes();
+    feed(c.syn());
+    feed(c.client(0, stream));
+    const auto h2 = sink_.of(ObservationKind::kHttp2Client);
+    if (h2.empty()) return "<no record>";
+    return h2.back().http2->http_signature;
+  }
+};
+
+TEST_F(AppLayerHttpSignatureTest, CurlLikeRequest) {
+  EXPECT_EQ(signature_of(curl_like_request(), 40030), kCurlSig);
+}
+
+TEST_F(AppLayerHttpSignatureTest, ChromiumLikeRequest) {
+  EXPECT_EQ(signature_of(chromium_like_request(), 40031), kChromiumSig);
+}
+
+TEST_F(AppLayerHttpSignatureTest, KnownHeadersComeFromTheConfiguredPredicate) {
+  AppLayerConfig cfg;
+  // As if p0f.fp named Sec-Fetch-Mode: a known header's value also stops
+  // at '|'.
+  cfg.http_header_known = [](std::string_view name) {
+    return name == "Host" || name == "User-Agent" || name == "Sec-Fetch-Mode";
+  };
+  make(cfg);
+  h2t::Fields f = curl_like_request();
+  f.emplace_back("sec-fetch-mode", "a|b");
+  f.emplace_back("x-other", "c|d");
+  EXPECT_EQ(signature_of(f, 40032),
+            "*:Host,User-Agent,Accept=[*/*],Sec-Fetch-Mode=[a],X-Other=[c|d]"
+            ":Connection,Accept-Encoding,Accept-Language,Accept-Charset,Keep-Alive:curl/8.5.0");
+}
+
+TEST_F(AppLayerHttpSignatureTest, NoHeadersNoSignature) {
+  Conn c(40033, 80);
+  const Bytes stream = h2t::StreamBuilder{}.preface().settings({{3, 100}}).bytes();
+  feed(c.syn());
+  feed(c.client(0, stream));
+  app_->finish();
+  const auto h2 = sink_.of(ObservationKind::kHttp2Client);
+  ASSERT_EQ(h2.size(), 1u);
+  EXPECT_FALSE(h2[0].http2->complete);
+  EXPECT_EQ(h2[0].http2->http_signature, "");
+}
+
+// The form is chosen so that an observed HTTP/2 signature can be pasted
+// into a p0f.fp file: our loader (which accepts p0f's 0/1/* versions only)
+// reads both back.
+TEST(AppLayerHttpSignature, SignaturesLoadAsP0fDatabaseLines) {
+  auto load = [](const std::string& sig) {
+    return db::parse_p0f_db(
+        "classes = win,unix,other\n[http:request]\nlabel = s:!:H2Client:1\nsys = @unix\nsig = " +
+            sig + "\n",
+        "h2.fp");
+  };
+  for (const std::string sig : {kCurlSig, kChromiumSig}) {
+    auto r = load(sig);
+    const auto* err = std::get_if<db::DbError>(&r);
+    EXPECT_EQ(err, nullptr) << (err != nullptr ? err->to_string() : "") << " for " << sig;
+    // Version "2" would not load: why the form says "*".
+    EXPECT_TRUE(std::holds_alternative<db::DbError>(load("2" + sig.substr(1))));
+  }
+}
+
 TEST_F(AppLayerTest, Http2UpgradeClientEmitsPartialFingerprintAtClose) {
   Conn c(40021, 80);
   h2t::StreamBuilder req;

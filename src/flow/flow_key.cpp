@@ -5,12 +5,7 @@ namespace huginn::flow {
 
 namespace {
 
-// Two 64-bit words of an address, built from its bytes (not a cast of them).
-std::uint64_t word(const packet::IpAddress& a, std::size_t first) {
-  std::uint64_t w = 0;
-  for (std::size_t i = 0; i < 8; ++i) w = (w << 8) | a.bytes[first + i];
-  return w;
-}
+using detail::address_word;
 
 // One round of a multiply-xorshift mixer (the finaliser of splitmix64):
 // every input bit reaches every output bit, at three multiplies per word.
@@ -25,10 +20,10 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t w) {
 
 std::size_t FlowKey::hash(std::uint64_t seed) const {
   std::uint64_t h = seed ^ 0x243f6a8885a308d3ull;
-  h = mix(h, word(low_.addr, 0));
-  h = mix(h, word(low_.addr, 8));
-  h = mix(h, word(high_.addr, 0));
-  h = mix(h, word(high_.addr, 8));
+  h = mix(h, address_word(low_.addr, 0));
+  h = mix(h, address_word(low_.addr, 8));
+  h = mix(h, address_word(high_.addr, 0));
+  h = mix(h, address_word(high_.addr, 8));
   // The version separates an IPv4 address from the IPv6 address whose
   // first four bytes are equal (the rest of both is zero).
   h = mix(h, (std::uint64_t{low_.port} << 32) | (std::uint64_t{high_.port} << 16) |

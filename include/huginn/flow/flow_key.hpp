@@ -9,6 +9,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 
 #include "huginn/packet/decoded_packet.hpp"
@@ -16,13 +17,48 @@
 
 namespace huginn::flow {
 
+namespace detail {
+// Bytes [first, first + 8) of an address as a big-endian word, so that
+// comparing words compares the bytes lexicographically.
+[[nodiscard]] inline std::uint64_t address_word(const packet::IpAddress& a, std::size_t first) {
+  std::uint64_t w = 0;
+  for (std::size_t i = 0; i < 8; ++i) w = (w << 8) | a.bytes[first + i];
+  return w;
+}
+// IpAddress's == as two word compares. Every flow lookup compares
+// addresses a few times; the defaulted == calls memcmp for 16 bytes.
+[[nodiscard]] inline bool same_address(const packet::IpAddress& a, const packet::IpAddress& b) {
+  std::uint64_t aw[2];
+  std::uint64_t bw[2];
+  std::memcpy(aw, a.bytes.data(), sizeof aw);
+  std::memcpy(bw, b.bytes.data(), sizeof bw);
+  return a.version == b.version && aw[0] == bw[0] && aw[1] == bw[1];
+}
+}  // namespace detail
+
 struct Endpoint {
   packet::IpAddress addr;
   std::uint16_t port = 0;
 
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  // Same result as a defaulted ==; ports first, as they differ most often.
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    return a.port == b.port && detail::same_address(a.addr, b.addr);
+  }
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
+
+// `a < b` by the defaulted <=> (IP version, address bytes, port), computed
+// with word compares instead of memcmp.
+[[nodiscard]] inline bool endpoint_less(const Endpoint& a, const Endpoint& b) {
+  if (a.addr.version != b.addr.version) return a.addr.version < b.addr.version;
+  const std::uint64_t a0 = detail::address_word(a.addr, 0);
+  const std::uint64_t b0 = detail::address_word(b.addr, 0);
+  if (a0 != b0) return a0 < b0;
+  const std::uint64_t a1 = detail::address_word(a.addr, 8);
+  const std::uint64_t b1 = detail::address_word(b.addr, 8);
+  if (a1 != b1) return a1 < b1;
+  return a.port < b.port;
+}
 
 // Direction of one segment relative to the flow's client.
 enum class Direction : std::uint8_t {
@@ -75,8 +111,7 @@ class FlowKey {
  public:
   FlowKey() = default;
   // Either order of the two endpoints gives the same key.
-  FlowKey(const Endpoint& a, const Endpoint& b)
-      : low_(a < b ? a : b), high_(a < b ? b : a) {}
+  FlowKey(const Endpoint& a, const Endpoint& b) : FlowKey(a, b, endpoint_less(a, b)) {}
 
   [[nodiscard]] static FlowKey from_packet(const packet::DecodedPacket& pkt) {
     return FlowKey(source_of(pkt), destination_of(pkt));
@@ -95,6 +130,9 @@ class FlowKey {
   friend bool operator==(const FlowKey&, const FlowKey&) = default;
 
  private:
+  FlowKey(const Endpoint& a, const Endpoint& b, bool a_low)
+      : low_(a_low ? a : b), high_(a_low ? b : a) {}
+
   Endpoint low_;
   Endpoint high_;
 };

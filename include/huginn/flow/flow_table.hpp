@@ -29,13 +29,17 @@
 //
 // Memory bound: at most max_flows entries, each sizeof(Flow) plus
 // 2 * StreamPrefix::buffer_bytes() (allocated on a stream's first stored
-// byte and kept when the entry is recycled), plus one hash-map node per
-// live flow: see max_bytes_per_flow() / memory_bound(). Steady state
-// allocates only when a flow is created (the hash-map node, and the prefix
-// buffers of a never-used entry); data segments allocate nothing.
+// byte and kept when the entry is recycled), plus at most four index slots
+// per entry: see max_bytes_per_flow() / memory_bound(). Steady state
+// allocates only when a flow is created (the prefix buffers of a never-used
+// entry, and the index when it doubles); data segments allocate nothing.
 //
-// Lookups, inserts, LRU touches and evictions are O(1): a hash map from key
-// to entry index and an intrusive doubly linked LRU list through the entries.
+// Lookups, inserts, LRU touches and evictions are O(1) on average: an
+// open-addressing index (linear probing, load at most 1/2) from key to
+// entry index, and an intrusive doubly linked LRU list through the
+// entries. Each segment's key is hashed once; a slot keeps 32 bits of its
+// entry's hash, so a probe compares two full keys (two IpAddresses) only
+// when those bits agree, i.e. almost only for the flow looked for.
 //
 // Not thread-safe: one owner thread (the capture thread, or the caller in
 // replay mode). Flow pointers and references returned by any member are
@@ -46,7 +50,6 @@
 #include <functional>
 #include <initializer_list>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -206,11 +209,11 @@ class FlowTable {
   explicit FlowTable(FlowTableConfig config = {}, CloseHook on_close = {})
       : config_(config),
         on_close_(std::move(on_close)),
-        index_(0, FlowKeyHash{config.hash_seed}) {
+        hasher_{config.hash_seed} {
     if (config_.max_flows == 0) config_.max_flows = 1;
     const std::size_t initial = std::min<std::size_t>(config_.max_flows, 4096);
     nodes_.reserve(initial);
-    index_.reserve(initial);
+    slots_.assign(slot_count_for(initial), Slot{});
   }
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
@@ -226,10 +229,11 @@ class FlowTable {
     const bool syn = (pkt.flags & tf::kSyn) != 0;
     const bool ack = (pkt.flags & tf::kAck) != 0;
     const FlowKey key = FlowKey::from_packet(pkt);
+    const std::uint64_t hash = hasher_(key);
     const Endpoint src = source_of(pkt);
     PacketResult result;
 
-    std::uint32_t idx = find_index(key);
+    std::uint32_t idx = find_index(key, hash);
     if (syn && !ack) {
       if (idx != kNil) {
         FlowType& f = nodes_[idx].flow;
@@ -241,7 +245,7 @@ class FlowTable {
         }
       }
       if (idx == kNil) {
-        idx = create(key, src, destination_of(pkt), pkt.ts_us);
+        idx = create(key, hash, src, destination_of(pkt), pkt.ts_us);
         FlowType& f = nodes_[idx].flow;
         f.syn_seen_ = true;
         f.client_isn_ = pkt.seq;
@@ -260,7 +264,8 @@ class FlowTable {
       }
       const bool sender_is_client = client_is_sender(pkt, config_.guess_client_by_port);
       const Endpoint dst = destination_of(pkt);
-      idx = create(key, sender_is_client ? src : dst, sender_is_client ? dst : src, pkt.ts_us);
+      idx = create(key, hash, sender_is_client ? src : dst, sender_is_client ? dst : src,
+                   pkt.ts_us);
       counters_.add(counter::kFlowCreatedMidstream);
       result.created = true;
     }
@@ -310,11 +315,12 @@ class FlowTable {
 
   // The flow for this segment's 4-tuple, or null. Const: no LRU touch.
   [[nodiscard]] const FlowType* find(const packet::DecodedPacket& pkt) const {
-    const std::uint32_t idx = find_index(FlowKey::from_packet(pkt));
+    const FlowKey key = FlowKey::from_packet(pkt);
+    const std::uint32_t idx = find_index(key, hasher_(key));
     return idx == kNil ? nullptr : &nodes_[idx].flow;
   }
   [[nodiscard]] FlowType* find(const FlowKey& key) {
-    const std::uint32_t idx = find_index(key);
+    const std::uint32_t idx = find_index(key, hasher_(key));
     return idx == kNil ? nullptr : &nodes_[idx].flow;
   }
 
@@ -325,21 +331,20 @@ class FlowTable {
   }
 
   // Live flows, closed ones that still linger included.
-  [[nodiscard]] std::size_t size() const { return index_.size(); }
+  [[nodiscard]] std::size_t size() const { return live_; }
   [[nodiscard]] const util::Counters& counters() const { return counters_; }
   [[nodiscard]] const FlowTableConfig& config() const { return config_; }
 
   // Upper bound on the bytes one flow entry can hold: the entry, its two
-  // prefix buffers, and a hash-map node (key + index + two pointers).
+  // prefix buffers, and the two index slots a load of 1/2 gives it.
   [[nodiscard]] std::size_t max_bytes_per_flow() const {
-    return sizeof(Node) + 2 * StreamPrefix::buffer_bytes(config_.stream) + sizeof(FlowKey) +
-           sizeof(std::uint32_t) + 2 * sizeof(void*);
+    return sizeof(Node) + 2 * StreamPrefix::buffer_bytes(config_.stream) + 2 * sizeof(Slot);
   }
-  // max_flows * max_bytes_per_flow() plus the bucket array (one pointer per
-  // bucket, at most ~2 buckets per entry at the default load factor).
-  // Heap memory owned by UserState itself is the caller's to bound.
+  // max_flows * max_bytes_per_flow() plus the rounding of the index to a
+  // power of two (at most two more slots per entry). Heap memory owned by
+  // UserState itself is the caller's to bound.
   [[nodiscard]] std::size_t memory_bound() const {
-    return config_.max_flows * (max_bytes_per_flow() + 2 * sizeof(void*));
+    return config_.max_flows * (max_bytes_per_flow() + 2 * sizeof(Slot));
   }
 
  private:
@@ -348,6 +353,7 @@ class FlowTable {
   struct Node {
     explicit Node(const StreamPrefixConfig& stream) : flow(stream) {}
     FlowType flow;
+    std::uint64_t hash = 0;     // hasher_(flow.key_), kept for erase()
     std::uint32_t prev = kNil;  // towards head_ (more recent)
     std::uint32_t next = kNil;  // towards tail_ (less recent)
     // Closed-flow FIFO, oldest close first; kNil unless closing.
@@ -356,14 +362,75 @@ class FlowTable {
     bool live = false;
   };
 
-  [[nodiscard]] std::uint32_t find_index(const FlowKey& key) const {
-    const auto it = index_.find(key);
-    return it == index_.end() ? kNil : it->second;
+  // One index slot: an entry index (kNil: empty) and the high 32 bits of
+  // its key's hash (the low bits choose the slot, so they would tell less).
+  struct Slot {
+    std::uint32_t tag = 0;
+    std::uint32_t idx = kNil;
+  };
+  static_assert(sizeof(Slot) <= 2 * sizeof(void*));
+
+  static std::uint32_t tag_of(std::uint64_t hash) {
+    return static_cast<std::uint32_t>(hash >> 32);
+  }
+  // Smallest power of two holding `entries` at a load of at most 1/2.
+  static std::size_t slot_count_for(std::size_t entries) {
+    std::size_t n = 2;
+    while (n < 2 * entries) n *= 2;
+    return n;
   }
 
-  std::uint32_t create(const FlowKey& key, const Endpoint& client, const Endpoint& server,
-                       std::int64_t ts_us) {
-    if (index_.size() >= config_.max_flows) {
+  [[nodiscard]] std::uint32_t find_index(const FlowKey& key, std::uint64_t hash) const {
+    const std::size_t mask = slots_.size() - 1;
+    const std::uint32_t tag = tag_of(hash);
+    // Terminates: the load is at most 1/2, so an empty slot exists.
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.idx == kNil) return kNil;
+      if (s.tag == tag && nodes_[s.idx].flow.key_ == key) return s.idx;
+    }
+  }
+
+  void index_insert(std::uint64_t hash, std::uint32_t idx) {
+    if (2 * (live_ + 1) > slots_.size()) rehash(2 * slots_.size());
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash & mask;
+    while (slots_[i].idx != kNil) i = (i + 1) & mask;
+    slots_[i] = Slot{tag_of(hash), idx};
+  }
+
+  // Deletion without tombstones: later members of the probe run move back
+  // into the hole when their home slot does not lie cyclically in
+  // (hole, their position], so every key stays reachable from its home.
+  void index_erase(std::uint64_t hash, std::uint32_t idx) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = hash & mask;
+    while (slots_[hole].idx != idx) hole = (hole + 1) & mask;
+    for (std::size_t j = (hole + 1) & mask; slots_[j].idx != kNil; j = (j + 1) & mask) {
+      const std::size_t home = nodes_[slots_[j].idx].hash & mask;
+      const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (stays) continue;
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+    slots_[hole] = Slot{};
+  }
+
+  void rehash(std::size_t count) {
+    std::vector<Slot> old(count, Slot{});
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.idx == kNil) continue;
+      std::size_t i = nodes_[s.idx].hash & mask;
+      while (slots_[i].idx != kNil) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+
+  std::uint32_t create(const FlowKey& key, std::uint64_t hash, const Endpoint& client,
+                       const Endpoint& server, std::int64_t ts_us) {
+    if (live_ >= config_.max_flows) {
       remove(closed_head_ != kNil ? closed_head_ : tail_, CloseReason::kEvictedCap);
     }
     std::uint32_t idx;
@@ -381,12 +448,14 @@ class FlowTable {
     }
     Node& n = nodes_[idx];
     n.live = true;
+    n.hash = hash;
     FlowType& f = n.flow;
     f.key_ = key;
     f.client_ = client;
     f.server_ = server;
     f.first_seen_us_ = f.last_seen_us_ = ts_us;
-    index_.emplace(key, idx);
+    index_insert(hash, idx);
+    ++live_;
     link_front(idx);
     return idx;
   }
@@ -403,7 +472,8 @@ class FlowTable {
     }
     if (on_close_) on_close_(f, reason);
     counters_.add(reason_counter(reason));
-    index_.erase(f.key_);
+    index_erase(n.hash, idx);
+    --live_;
     unlink(idx);
     f.reset();
     n.live = false;
@@ -482,7 +552,9 @@ class FlowTable {
   CloseHook on_close_;
   std::vector<Node> nodes_;           // entries, live or on free_
   std::vector<std::uint32_t> free_;   // recycled entry indices
-  std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> index_;
+  FlowKeyHash hasher_;
+  std::vector<Slot> slots_;           // power-of-two size, at most half full
+  std::size_t live_ = 0;              // entries in slots_
   std::uint32_t head_ = kNil;         // most recently seen
   std::uint32_t tail_ = kNil;         // least recently seen
   std::uint32_t closed_head_ = kNil;  // closed longest ago

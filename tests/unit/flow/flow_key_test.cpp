@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <unordered_set>
+#include <vector>
 
 #include "tcp_packet_builder.hpp"
 
@@ -54,6 +55,36 @@ TEST(FlowKeyTest, Ipv4AndIpv6WithEqualLeadingBytesDiffer) {
   const FlowKey b({v6, 1}, {v6, 2});
   EXPECT_FALSE(a == b);
   EXPECT_NE(a.hash(), b.hash());
+}
+
+// endpoint_less() and Endpoint's == are word-wise rewrites of the
+// defaulted comparisons: they must agree with <=> on every pair, including
+// addresses that differ in a single byte anywhere and in the version only.
+TEST(FlowKeyTest, FastComparisonsAgreeWithThreeWayOrder) {
+  std::vector<Endpoint> eps;
+  for (auto version : {packet::IpVersion::v4, packet::IpVersion::v6}) {
+    for (std::size_t byte = 0; byte < 16; ++byte) {
+      for (int v : {0, 1, 0x80, 0xff}) {
+        const auto value = static_cast<std::uint8_t>(v);
+        packet::IpAddress a;
+        a.version = version;
+        a.bytes[byte] = value;
+        for (std::uint16_t port : {std::uint16_t{0}, std::uint16_t{443}, std::uint16_t{65535}}) {
+          eps.push_back(Endpoint{a, port});
+        }
+      }
+    }
+  }
+  for (const auto& a : eps) {
+    for (const auto& b : eps) {
+      const auto order = a <=> b;
+      ASSERT_EQ(endpoint_less(a, b), order < 0);
+      ASSERT_EQ(a == b, order == 0);
+      const FlowKey k(a, b);
+      ASSERT_FALSE(endpoint_less(k.high(), k.low()));
+      ASSERT_EQ(k, FlowKey(b, a));
+    }
+  }
 }
 
 TEST(FlowKeyTest, SeedChangesTheHash) {

@@ -57,7 +57,7 @@ awk -v n="$frames" -v runs="$runs" -v ch="$hellos" \
   printf "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
   printf "| p0f 3.09b | TCP, HTTP/1 | %.3f | %.0f | - | 1.00x | %.2f | 1.00x | %.1f | %d |\n", ps, n/ps, pu, pr/1024, pc
   printf "| huginn-profiler --format jsonl | TCP, HTTP/1, JA4, HTTP/2 | %.3f | %.0f | %.0f | %.2fx | %.2f | %.2fx | %.1f | %d |\n", js, n/js, ch/js, ps/js, ju, pu/ju, jr/1024, jc
-  printf "| huginn-profiler --format p0f | TCP, HTTP/1 (JA4, HTTP/2 computed, not printed) | %.3f | %.0f | %.0f | %.2fx | %.2f | %.2fx | %.1f | %d |\n", os, n/os, ch/os, ps/os, ou, pu/ou, or/1024, oc
+  printf "| huginn-profiler --format p0f | TCP, HTTP/1 (the app layer is off: p0f lines have no JA4/HTTP/2) | %.3f | %.0f | - | %.2fx | %.2f | %.2fx | %.1f | %d |\n", os, n/os, ps/os, ou, pu/ou, or/1024, oc
 }'
 echo
 echo "records by kind, our JSONL:"

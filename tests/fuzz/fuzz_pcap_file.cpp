@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -65,7 +66,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(frame.wire_len == hdr->len);
     check(reader->last_caplen() == hdr->caplen);
     check(frame.data.size() == std::min(hdr->caplen, hdr->len));
-    check(std::memcmp(frame.data.data(), bytes, frame.data.size()) == 0);
+    // libpcap rewrites the CAN ID of Linux cooked (SLL/SLL2) CAN frames in a
+    // byte-swapped file to host order (pcap_post_process); we hand out the
+    // bytes as stored. Such frames are not IP, so decoding is unaffected.
+    const bool swapped = reader->big_endian() != (std::endian::native == std::endian::big);
+    const bool rewritten = swapped && (reader->datalink() == DLT_LINUX_SLL ||
+                                       reader->datalink() == DLT_LINUX_SLL2);
+    if (!rewritten) check(std::memcmp(frame.data.data(), bytes, frame.data.size()) == 0);
     // The frame lies inside the input.
     check(frame.data.data() >= data && frame.data.data() + frame.data.size() <= data + size);
     const auto r = huginn::packet::decode_packet(reader->datalink(), frame.data, frame.ts_us, pkt);

@@ -23,11 +23,11 @@ constexpr const char* kDb = R"(
 classes = win,unix,other
 
 [tcp:request]
-label = s:unix:Linux:3.x
+label = s:unix:Linux:9.x
 sig = 4:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0
 
 [tcp:response]
-label = s:unix:Linux:3.x
+label = s:unix:Linux:9.x
 sig = 4:64:0:*:mss*10,7:mss,sok,ts,nop,ws:df:0
 
 [http:request]

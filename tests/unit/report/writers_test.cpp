@@ -131,8 +131,8 @@ TEST(JsonlWriter, Rfc3339Utc) {
 
 TEST(JsonlWriter, SynRecord) {
   Observation o = base(ObservationKind::kSyn);
-  o.match = analyzer::SigMatchInfo{.label = "Linux 3.11 and newer", .generic = false, .fuzzy = true,
-                                   .line = 77, .sig_text = "*:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0"};
+  o.match = analyzer::SigMatchInfo{.label = "Testix 1.x", .generic = false, .fuzzy = true,
+                                   .line = 77, .sig_text = "*:64:0:*:mss*9,3:mss,sok,ts:df:0"};
   o.dist = 2;
   o.params = "fuzzy";
   o.signature = "4:62+2:0:1460:mss*20,7:mss,sok,ts,nop,ws:df:0";
@@ -142,7 +142,7 @@ TEST(JsonlWriter, SynRecord) {
   EXPECT_EQ(j["client"], "192.168.235.1/53649");
   EXPECT_EQ(j["server"], "192.168.235.136/8089");
   EXPECT_EQ(j["subject"], "client");
-  EXPECT_EQ(j["os"], "Linux 3.11 and newer");
+  EXPECT_EQ(j["os"], "Testix 1.x");
   EXPECT_FALSE(j.contains("app"));
   EXPECT_EQ(j["match"]["line"], 77);
   EXPECT_EQ(j["match"]["fuzzy"], true);

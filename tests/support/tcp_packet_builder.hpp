@@ -31,21 +31,13 @@
 #include <string_view>
 #include <vector>
 
+#include "huginn/packet/decoded_packet.hpp"
 #include "huginn/packet/ip_address.hpp"
 
 namespace huginn::test {
 
-// TCP flag bits (RFC 9293 §3.1, RFC 3168); NS is set with ns().
-namespace tcp_flag {
-inline constexpr std::uint8_t kFin = 0x01;
-inline constexpr std::uint8_t kSyn = 0x02;
-inline constexpr std::uint8_t kRst = 0x04;
-inline constexpr std::uint8_t kPsh = 0x08;
-inline constexpr std::uint8_t kAck = 0x10;
-inline constexpr std::uint8_t kUrg = 0x20;
-inline constexpr std::uint8_t kEce = 0x40;
-inline constexpr std::uint8_t kCwr = 0x80;
-}  // namespace tcp_flag
+// TCP flag bits: the decoder's own constants (NS is set with ns()).
+namespace tcp_flag = packet::tcp_flags;
 
 // Parses dotted-quad or RFC 4291 text; throws std::invalid_argument.
 packet::IpAddress parse_ip(std::string_view text);

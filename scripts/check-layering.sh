@@ -2,7 +2,9 @@
 # Keeps the data flow one-way: capture -> packet -> fingerprint -> db ->
 # analyzer -> report -> app. A module may include only the modules listed
 # for it here; anything else is a layering violation and fails the build's
-# test suite. (Later: store/ knows no protocol; server/ knows no packets.)
+# test suite. store/ knows no protocol; server/ knows no packets and no
+# profiles (it only moves requests to a Handler); api/ answers them from the
+# store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,10 @@ declare -A allowed=(
   [db]="util fingerprint db"
   [analyzer]="util packet flow fingerprint db analyzer"
   [report]="util packet flow fingerprint db analyzer report"
-  [app]="util packet capture flow fingerprint db analyzer report app"
+  [store]="util packet analyzer store"
+  [server]="util packet server"
+  [api]="util packet analyzer store server api"
+  [app]="util packet capture flow fingerprint db analyzer report store server api app"
 )
 
 status=0

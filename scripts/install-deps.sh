@@ -19,7 +19,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries (all found by find_package / pkg-config)
   libpcap-dev libnghttp2-dev libboost-dev nlohmann-json3-dev libspdlog-dev
-  libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the fingerprint database
   p0f
 )
@@ -28,6 +28,8 @@ if [[ "${1:-}" == "--test" ]]; then
     # the oracle's companions and the clients the tests drive
     tcpdump tshark iproute2 curl wget openssl nghttp2-client nghttp2-server procps
     time python3
+    # promtool checks /metrics
+    prometheus
     # real browsers as fingerprint sources, run headless
     chromium firefox-esr
   )

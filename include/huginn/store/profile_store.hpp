@@ -1,0 +1,163 @@
+#pragma once
+// The TTL-cached profile store: one profile per client IP, aggregating every
+// Observation about that address (docs/store.md; JSON Schema in
+// docs/openapi.json).
+//
+// Concurrency: writers (the capture thread's analyzer sink, the server's
+// visitor analyzer) are serialised by the store; readers (server I/O
+// threads) never wait for JSON to be built and never block a writer for
+// longer than copying shared pointers. A ProfilePtr is an immutable
+// revision: it stays valid and unchanged after the profile changes,
+// expires or is deleted.
+//
+// Every change gets a store-wide, strictly increasing sequence number and
+// becomes a StoreEvent in a bounded journal (realtime delivery resumes
+// from it). JSON is serialised once per revision, on the writer side.
+//
+// Time: first_seen/last_seen come from the observations (capture clock);
+// TTL expiry uses the store's Clock (wall clock by default), counted from
+// the last change, so a replayed old capture stays visible for the TTL.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "huginn/analyzer/analyzer.hpp"
+#include "huginn/analyzer/observation.hpp"
+#include "huginn/packet/ip_address.hpp"
+
+namespace huginn::store {
+
+struct StoreConfig {
+  std::chrono::seconds ttl{3600};
+  std::size_t max_profiles = 100'000;
+  std::size_t journal_capacity = 65'536;  // events kept for resume
+  std::size_t history_limit = 16;          // changes kept per profile
+};
+
+// Which sections a profile has (query `has=`).
+enum HasBits : std::uint8_t {
+  kHasTcp = 1,
+  kHasHttp = 2,
+  kHasTls = 4,
+  kHasHttp2 = 8,
+};
+
+// One immutable revision of one profile.
+struct ProfileRevision {
+  packet::IpAddress ip;
+  std::string ip_text;     // RFC 5952 form, the API's key
+  std::uint64_t seq = 0;   // sequence number of the change that made it
+  std::int64_t first_seen_us = 0;
+  std::int64_t last_seen_us = 0;
+  std::uint64_t connections = 0;
+  // Summary fields for filtering and sorting (also inside `json`).
+  std::string os;       // best TCP OS label, empty when unknown
+  std::string browser;  // HTTP app label or User-Agent product, empty when unknown
+  std::string ja4;      // latest JA4, empty when none
+  std::uint8_t has = 0; // HasBits
+  std::string json;     // the profile object, serialised once
+  std::string etag;     // strong validator for this revision ("\"<seq>\"" or similar)
+};
+using ProfilePtr = std::shared_ptr<const ProfileRevision>;
+
+enum class EventType : std::uint8_t { kCreated, kUpdated, kExpired, kDeleted };
+
+struct StoreEvent {
+  std::uint64_t seq = 0;
+  EventType type = EventType::kCreated;
+  std::string ip_text;
+  ProfilePtr profile;  // the new revision for created/updated; null otherwise
+};
+
+struct Query {
+  std::optional<std::string> os;       // case-insensitive substring of `os`
+  std::optional<std::string> browser;  // case-insensitive substring of `browser`
+  std::optional<std::string> ja4;      // exact JA4 (or prefix ending in '*')
+  std::optional<std::string> q;        // case-insensitive substring of the JSON
+  std::uint8_t has = 0;                // all of these HasBits
+  enum class SortKey : std::uint8_t { kLastSeen, kFirstSeen, kIp, kConnections, kOs } sort = SortKey::kLastSeen;
+  bool descending = true;
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+};
+
+struct QueryResult {
+  std::vector<ProfilePtr> profiles;  // the page
+  std::size_t total = 0;             // matches before limit/offset
+  std::uint64_t seq = 0;             // store sequence number the result reflects
+};
+
+struct Changes {
+  bool reset = false;  // `since` is older than the journal: caller needs a full snapshot
+  std::uint64_t seq = 0;  // newest sequence number included
+  std::vector<StoreEvent> events;  // seq > since, ascending
+};
+
+struct StoreCounters {
+  std::uint64_t observations = 0;
+  std::uint64_t created = 0;
+  std::uint64_t updated = 0;
+  std::uint64_t expired = 0;   // TTL
+  std::uint64_t evicted = 0;   // cap, least recently seen first
+  std::uint64_t deleted = 0;   // API deletes
+  std::uint64_t journal_dropped = 0;  // events pushed out of the journal
+  std::size_t profiles = 0;
+  std::size_t approx_bytes = 0;
+};
+
+class ProfileStore {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  using Listener = std::function<void(const StoreEvent&)>;
+
+  explicit ProfileStore(StoreConfig config, Clock clock = {});
+  ~ProfileStore();
+  ProfileStore(const ProfileStore&) = delete;
+  ProfileStore& operator=(const ProfileStore&) = delete;
+
+  // --- writers (serialised internally) ---
+  void apply(const analyzer::Observation& obs);
+  std::size_t expire_now();  // drop profiles idle longer than the TTL; returns how many
+  bool erase(const packet::IpAddress& ip);
+  std::size_t clear();
+
+  // --- readers ---
+  [[nodiscard]] ProfilePtr get(const packet::IpAddress& ip) const;
+  [[nodiscard]] QueryResult query(const Query& q) const;
+  [[nodiscard]] std::vector<ProfilePtr> snapshot() const;  // all, any order
+  [[nodiscard]] std::uint64_t seq() const;
+  [[nodiscard]] Changes changes_since(std::uint64_t since, std::size_t max_events) const;
+  [[nodiscard]] StoreCounters counters() const;
+  // Counts by OS label and by browser (for /api/stats), "unknown" for empty.
+  struct Breakdown {
+    std::vector<std::pair<std::string, std::size_t>> by_os, by_browser;
+    std::size_t tcp = 0, http = 0, tls = 0, http2 = 0;
+  };
+  [[nodiscard]] Breakdown breakdown() const;
+
+  // Called after every change, on the writer's thread, outside the store's
+  // lock, in sequence order. Must not block. Returns an id for unsubscribe.
+  std::uint64_t subscribe(Listener listener);
+  void unsubscribe(std::uint64_t id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// An analyzer::ObservationSink that writes into a store.
+class StoreSink final : public analyzer::ObservationSink {
+ public:
+  explicit StoreSink(ProfileStore& store) : store_(store) {}
+  void on_observation(const analyzer::Observation& obs) override { store_.apply(obs); }
+
+ private:
+  ProfileStore& store_;
+};
+
+}  // namespace huginn::store

@@ -20,7 +20,8 @@ declare -A allowed=(
   [store]="util packet analyzer store"
   [server]="util packet server"
   [api]="util packet analyzer store server api"
-  [app]="util packet capture flow fingerprint db analyzer report store server api app"
+  [realtime]="util packet analyzer store server realtime"
+  [app]="util packet capture flow fingerprint db analyzer report store server api realtime app"
 )
 
 status=0

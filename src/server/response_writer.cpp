@@ -1,0 +1,93 @@
+// ExchangeWriter: the thread-safe face of one exchange. Checks that need an
+// answer now (closed, queue limit) use the atomics in StreamState; the work
+// itself is posted to the connection's strand.
+#include <boost/asio/post.hpp>
+
+#include "server/detail/connection.hpp"
+
+namespace huginn::server::detail {
+
+ExchangeWriter::ExchangeWriter(std::weak_ptr<Connection> conn, std::shared_ptr<ServerContext> ctx,
+                               std::uint64_t generation, std::int32_t key,
+                               std::shared_ptr<StreamState> state,
+                               std::shared_ptr<std::atomic<bool>> push_enabled,
+                               std::size_t queue_limit)
+    : conn_(std::move(conn)),
+      ctx_(std::move(ctx)),
+      generation_(generation),
+      key_(key),
+      state_(std::move(state)),
+      push_enabled_(std::move(push_enabled)),
+      queue_limit_(queue_limit) {}
+
+bool ExchangeWriter::post(std::function<void(Protocol&)> fn) {
+  // Posting after the I/O threads are gone would touch a dead io_context.
+  std::shared_lock l(ctx_->post_mu);
+  if (!ctx_->accepting_posts) return false;
+  auto c = conn_.lock();
+  if (!c) return false;
+  asio::post(c->strand(), [c, gen = generation_, fn = std::move(fn)] {
+    if (Protocol* p = c->protocol_for(gen)) {
+      fn(*p);
+      c->kick_write();
+    }
+  });
+  return true;
+}
+
+bool ExchangeWriter::send(Response response) {
+  if (state_->closed || state_->answered.exchange(true)) return false;
+  state_->finished = true;
+  return post([key = key_, r = std::move(response)](Protocol& p) mutable {
+    p.send(key, std::move(r));
+  });
+}
+
+bool ExchangeWriter::start_stream(int status, Headers headers) {
+  if (state_->closed || state_->answered.exchange(true)) return false;
+  state_->streaming = true;
+  return post([key = key_, status, h = std::move(headers)](Protocol& p) mutable {
+    p.start_stream(key, status, std::move(h));
+  });
+}
+
+bool ExchangeWriter::write(std::string chunk) {
+  if (state_->closed || !state_->streaming || state_->finished) return false;
+  const std::size_t n = chunk.size();
+  const std::size_t before = state_->pending.fetch_add(n);
+  if (before + n > queue_limit_) {
+    state_->pending.fetch_sub(n);
+    return false;
+  }
+  if (!post([key = key_, c = std::move(chunk)](Protocol& p) mutable {
+        p.write(key, std::move(c));
+      })) {
+    state_->pending.fetch_sub(n);
+    return false;
+  }
+  return true;
+}
+
+void ExchangeWriter::finish() {
+  if (state_->closed || !state_->streaming || state_->finished.exchange(true)) return;
+  post([key = key_](Protocol& p) { p.finish(key); });
+}
+
+void ExchangeWriter::on_close(std::function<void()> callback) {
+  state_->set_on_close(std::move(callback));
+}
+
+bool ExchangeWriter::push_enabled() const {
+  return push_enabled_ && push_enabled_->load() && !state_->closed;
+}
+
+bool ExchangeWriter::push(std::string path, Response response) {
+  // Browsers refuse pushes today (Chrome removed HTTP/2 push in 106, Firefox
+  // in 132); only nghttp, libcurl and our own clients accept them.
+  if (!push_enabled() || state_->finished || path.empty() || path[0] != '/') return false;
+  return post([key = key_, path = std::move(path), r = std::move(response)](Protocol& p) mutable {
+    p.push(key, std::move(path), std::move(r));
+  });
+}
+
+}  // namespace huginn::server::detail

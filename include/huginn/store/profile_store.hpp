@@ -5,10 +5,11 @@
 //
 // Concurrency: writers (the capture thread's analyzer sink, the server's
 // visitor analyzer) are serialised by the store; readers (server I/O
-// threads) never wait for JSON to be built and never block a writer for
-// longer than copying shared pointers. A ProfilePtr is an immutable
-// revision: it stays valid and unchanged after the profile changes,
-// expires or is deleted.
+// threads) never wait for JSON to be built, and lock one of 16 shards at a
+// time, so a writer waits at most for one shard's scan. A ProfilePtr is an
+// immutable revision: it stays valid and unchanged after the profile
+// changes, expires or is deleted. query() and snapshot() are not atomic
+// across shards (docs/store.md, "Concurrency").
 //
 // Every change gets a store-wide, strictly increasing sequence number and
 // becomes a StoreEvent in a bounded journal (realtime delivery resumes
@@ -24,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "huginn/analyzer/analyzer.hpp"
@@ -33,9 +35,9 @@
 namespace huginn::store {
 
 struct StoreConfig {
-  std::chrono::seconds ttl{3600};
-  std::size_t max_profiles = 100'000;
-  std::size_t journal_capacity = 65'536;  // events kept for resume
+  std::chrono::seconds ttl{3600};          // from the last change; zero disables expiry
+  std::size_t max_profiles = 100'000;      // at least 1; the least recently changed is evicted
+  std::size_t journal_capacity = 65'536;   // events kept for resume; at least 1
   std::size_t history_limit = 16;          // changes kept per profile
 };
 
@@ -65,7 +67,11 @@ struct ProfileRevision {
 };
 using ProfilePtr = std::shared_ptr<const ProfileRevision>;
 
+// kExpired covers both TTL expiry and eviction at max_profiles (the
+// counters tell them apart: `expired` and `evicted`).
 enum class EventType : std::uint8_t { kCreated, kUpdated, kExpired, kDeleted };
+// "created", "updated", "expired", "deleted".
+[[nodiscard]] std::string_view event_type_name(EventType type);
 
 struct StoreEvent {
   std::uint64_t seq = 0;
@@ -89,13 +95,26 @@ struct Query {
 struct QueryResult {
   std::vector<ProfilePtr> profiles;  // the page
   std::size_t total = 0;             // matches before limit/offset
-  std::uint64_t seq = 0;             // store sequence number the result reflects
+  std::uint64_t seq = 0;             // read before the scan: every change up to it is reflected
 };
 
+// The answer to changes_since(since, max): the journal after `since`.
+// - reset: `since` is older than the journal keeps (since + 1 < oldest
+//   journaled seq) or newer than the store's seq (a client of an earlier
+//   store instance); `events` is empty and `seq` is the store's seq: take a
+//   snapshot (query/snapshot) and continue from there.
+// - Otherwise the caller is up to date through `seq` once it applied
+//   `events` (ascending; `seq` == `since` when nothing happened). Passing
+//   `seq` as the next `since` misses nothing.
+// - Coalesced: a created/updated event is returned only while it is the
+//   profile's newest revision (the journal keeps no old revisions); a
+//   superseded one is skipped because a later event for the same IP follows
+//   it, in this answer or the next. Treat created and updated alike
+//   (upsert). Expired/deleted events are always returned.
 struct Changes {
-  bool reset = false;  // `since` is older than the journal: caller needs a full snapshot
-  std::uint64_t seq = 0;  // newest sequence number included
-  std::vector<StoreEvent> events;  // seq > since, ascending
+  bool reset = false;
+  std::uint64_t seq = 0;
+  std::vector<StoreEvent> events;
 };
 
 struct StoreCounters {
@@ -140,8 +159,11 @@ class ProfileStore {
   };
   [[nodiscard]] Breakdown breakdown() const;
 
-  // Called after every change, on the writer's thread, outside the store's
-  // lock, in sequence order. Must not block. Returns an id for unsubscribe.
+  // Called after every change, on the writer's thread, in sequence order,
+  // while the writer mutex is held but no reader lock is: a listener may
+  // call the reader methods, must not call writer methods, subscribe or
+  // unsubscribe (deadlock), and must neither block nor throw. After unsubscribe returns
+  // the listener is not called again. Returns an id for unsubscribe.
   std::uint64_t subscribe(Listener listener);
   void unsubscribe(std::uint64_t id);
 

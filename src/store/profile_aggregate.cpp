@@ -64,6 +64,21 @@ void note_change(Aggregate& agg, std::int64_t ts_us, HistoryField field, const A
   add_history(agg, HistoryEntry{ts_us, field, 0, from, to}, limit);
 }
 
+// Whether this SYN's 4-tuple was among the profile's last few SYNs; records
+// it if not. The client address is the profile's own, so the rest of the
+// tuple identifies the connection.
+bool seen_recently(Aggregate& agg, const Observation& obs) {
+  std::uint32_t key = static_cast<std::uint32_t>(obs.server.addr.hash()) * 2654435761U;
+  key ^= (std::uint32_t{obs.client.port} << 16) | obs.server.port;
+  key |= 1;  // never 0, the empty slot
+  for (const auto k : agg.recent_syns) {
+    if (k == key) return true;
+  }
+  agg.recent_syns[agg.recent_syn_next] = key;
+  agg.recent_syn_next = static_cast<std::uint8_t>((agg.recent_syn_next + 1) % agg.recent_syns.size());
+  return false;
+}
+
 }  // namespace
 
 std::string_view history_field_name(HistoryField field) {
@@ -90,7 +105,7 @@ void apply_observation(Aggregate& agg, const Observation& obs, StringPool& pool,
 
   switch (obs.kind) {
     case ObservationKind::kSyn: {
-      ++agg.connections;
+      if (!seen_recently(agg, obs)) ++agg.connections;
       SigSection next = sig_section(obs, pool);
       // A first SYN is not a change; a later one whose OS label differs is
       // (p0f also reports it as a host change when its score says so).

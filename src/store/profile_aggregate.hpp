@@ -5,6 +5,7 @@
 // as their rendered JSON array text, wire strings are cut to kMaxWireString.
 //
 // Thread ownership: the store's writer only (under its writer mutex).
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -93,6 +94,11 @@ struct Aggregate {
   std::int64_t last_seen_us = 0;
   std::int64_t changed_at_us = 0;  // store clock, for the TTL
   std::uint64_t connections = 0;
+  // The last few connections' SYNs, as 4-tuple hashes (0: empty slot). The
+  // same SYN reaches the store twice when serve both captures and accepts
+  // a connection (capture path and TCP_SAVED_SYN); it is one connection.
+  std::array<std::uint32_t, 4> recent_syns{};
+  std::uint8_t recent_syn_next = 0;
   std::optional<SigSection> syn;
   std::optional<SigSection> syn_ack;
   std::optional<MtuSection> mtu;

@@ -39,6 +39,9 @@ inline analyzer::SigMatchInfo match(std::string label, bool is_app = false, std:
 inline analyzer::Observation syn(const packet::IpAddress& ip, std::int64_t ts,
                                  std::optional<std::string> label = "Linux 3.11 and newer", bool is_app = false) {
   auto o = base(analyzer::ObservationKind::kSyn, ip, ts);
+  // Each SYN a new connection: the store counts a repeated 4-tuple once.
+  static std::uint16_t next_port = 40000;
+  o.client.port = next_port++;
   o.signature = "4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0";
   if (label) o.match = match(*label, is_app, 30);
   o.dist = 0;

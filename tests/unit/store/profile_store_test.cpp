@@ -418,6 +418,22 @@ TEST_F(ProfileStoreQuery, Breakdown) {
   EXPECT_EQ(store_.breakdown().by_browser.front(), (std::pair<std::string, std::size_t>{"unknown", 2}));
 }
 
+TEST(ProfileStore, TheSameSynFromCaptureAndServerIsOneConnection) {
+  ProfileStore store(config());
+  auto first = syn(ip4(7), kT0);
+  store.apply(first);
+  store.apply(first);  // the capture path and TCP_SAVED_SYN report the same SYN
+  EXPECT_EQ(store.get(ip4(7))->connections, 1U);
+  auto other = first;
+  other.client.port = static_cast<std::uint16_t>(first.client.port + 1);
+  store.apply(other);
+  EXPECT_EQ(store.get(ip4(7))->connections, 2U);
+  auto other_server = first;
+  other_server.server.port = 8443;
+  store.apply(other_server);
+  EXPECT_EQ(store.get(ip4(7))->connections, 3U);
+}
+
 TEST(ProfileStore, EventTypeNames) {
   EXPECT_EQ(event_type_name(EventType::kCreated), "created");
   EXPECT_EQ(event_type_name(EventType::kUpdated), "updated");

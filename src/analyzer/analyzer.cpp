@@ -4,13 +4,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
-#include <tuple>
 
 #include "huginn/fingerprint/http/http_signature.hpp"
 #include "huginn/fingerprint/http/language.hpp"
 #include "huginn/fingerprint/tcp/mtu.hpp"
 #include "huginn/fingerprint/tcp/raw_sig.hpp"
 #include "huginn/fingerprint/tcp/uptime.hpp"
+#include "huginn/flow/flow_key.hpp"
 
 namespace huginn::analyzer {
 
@@ -48,6 +48,15 @@ __extension__ using Uint128 = unsigned __int128;
 std::uint64_t mum(std::uint64_t a, std::uint64_t b) {
   const Uint128 r = static_cast<Uint128>(a) * b;
   return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+
+// The lookups below run for every segment: addresses compare as two words
+// (flow::detail::same_address) instead of the defaulted operators' memcmp.
+using flow::detail::same_address;
+
+// (src, sport) <= (dst, dport) in IpAddress's and then the port's order.
+bool source_is_low(const DecodedPacket& pkt) {
+  return !flow::endpoint_less(pkt.dst, pkt.dport, pkt.src, pkt.sport);
 }
 
 std::int32_t name_id_of(const db::TcpSigRecord* rec) {
@@ -89,8 +98,12 @@ Analyzer::Analyzer(const db::P0fDb& db, AnalyzerConfig config, ObservationSink& 
   // so output stays deterministic.
   std::random_device rd;
   for (auto& seed : hash_seed_) seed = (std::uint64_t{rd()} << 32) | rd();
+  // The indexes grow by doubling with the entries actually stored. Sized
+  // for max_hosts up front (half a million slots at p0f's -m ...,200000),
+  // the host index would spread a capture's few thousand hosts over 4 MiB
+  // of slots whose every probe misses the cache.
   flow_index_ = IndexTable(std::min<std::size_t>(config_.max_flows + 1, 1u << 17));
-  host_index_ = IndexTable(std::min<std::size_t>(config_.max_hosts + 1, 1u << 17));
+  host_index_ = IndexTable(std::min<std::size_t>(config_.max_hosts + 1, 1024));
   if (config_.app_layer) {
     AppLayerConfig app = config_.app;
     app.max_flows = config_.max_flows;
@@ -145,37 +158,46 @@ void Analyzer::on_packet(const DecodedPacket& pkt) {
     counters_.add("silly_flags");
     return;
   }
-  const ft::TcpSignature sig = ft::compute_tcp_signature(pkt);
   // dispatch() routes the segment (route_app(), before it may end the p0f
   // flow); it is fed after, so its app-layer record follows its p0f records.
-  to_app_ = false;
-  dispatch(pkt, sig);
-  if (to_app_) app_->on_packet(pkt);
+  app_route_ = AppRoute::kNone;
+  dispatch(pkt);
+  if (app_route_ == AppRoute::kFeed) {
+    app_->on_packet(pkt);
+  } else if (app_route_ == AppRoute::kUnrouted) {
+    app_->on_unrouted_packet(pkt);
+  }
 }
 
-bool Analyzer::route_app(const DecodedPacket& pkt, std::uint32_t fi, bool to_srv) {
+Analyzer::AppRoute Analyzer::route_app(const DecodedPacket& pkt, std::uint32_t fi, bool to_srv) {
   const bool syn = (pkt.flags & fl::kSyn) != 0;
   // A bare SYN needs no app-layer state yet (the flow is handed over with
   // its ISN at admission); one carrying data (TCP Fast Open, RFC 7413)
   // starts the app-layer flow itself.
-  if (syn) return (pkt.flags & fl::kAck) == 0 && !pkt.payload.empty();
+  if (syn) {
+    return (pkt.flags & fl::kAck) == 0 && !pkt.payload.empty() ? AppRoute::kFeed : AppRoute::kNone;
+  }
   if (fi == kNil) {
     // No p0f flow: one p0f has let go of (first FIN/RST, not HTTP) that
     // the app layer holds, or a mid-stream flow, which only a segment that
     // may start a parsed stream is worth creating (the server's data on a
-    // flow p0f dropped, say TLS records 0x17, is not).
-    if (app_->flow_count() != 0 && app_->tracks(pkt)) return true;
-    return !pkt.payload.empty() && AppLayer::may_start(pkt.payload.front());
+    // flow p0f dropped, say TLS records 0x17, is not). The app layer
+    // decides both with one lookup; dispatch() does nothing with a
+    // segment of no flow that is not a SYN, so deciding after it keeps the
+    // order of records.
+    return AppRoute::kUnrouted;
   }
   Flow& f = flows_[fi];
-  if (f.app != AppGate::kUndecided) return f.app == AppGate::kAdmitted;
-  if (!to_srv || pkt.payload.empty()) return false;
+  if (f.app != AppGate::kUndecided) {
+    return f.app == AppGate::kAdmitted ? AppRoute::kFeed : AppRoute::kNone;
+  }
+  if (!to_srv || pkt.payload.empty()) return AppRoute::kNone;
   // Only the stream's real first byte decides; a segment that arrived
   // ahead of it is handed over and the app layer decides later.
   if (pkt.seq == f.cli_isn + 1 && !AppLayer::may_start(pkt.payload.front())) {
     f.app = AppGate::kIgnored;
     app_->note_other_protocol();
-    return false;
+    return AppRoute::kNone;
   }
   f.app = AppGate::kAdmitted;
   DecodedPacket syn_pkt = pkt;
@@ -185,7 +207,7 @@ bool Analyzer::route_app(const DecodedPacket& pkt, std::uint32_t fi, bool to_srv
   syn_pkt.payload = {};
   syn_pkt.tcp_options = {};
   app_->on_packet(syn_pkt);
-  return true;
+  return AppRoute::kFeed;
 }
 
 void Analyzer::finish() {
@@ -195,12 +217,21 @@ void Analyzer::finish() {
 // ---------------------------------------------------------------------------
 // Flow dispatch (p0f process.c flow_dispatch).
 
-void Analyzer::dispatch(const DecodedPacket& pkt, const ft::TcpSignature& sig) {
+void Analyzer::dispatch(const DecodedPacket& pkt) {
   bool to_srv = false;
   std::uint64_t flow_hash = 0;
   std::uint32_t fi = lookup_flow(pkt, to_srv, flow_hash);
-  if (app_) to_app_ = route_app(pkt, fi, to_srv);
+  if (app_) app_route_ = route_app(pkt, fi, to_srv);
   const std::uint8_t type = ft::tcp_type(pkt.flags);
+  // Most segments belong to no flow (p0f lets go of a connection early);
+  // of those only a SYN is fingerprinted, so the others (the cases below
+  // that return at once without a flow) skip computing a signature.
+  if (fi == kNil && (type == (fl::kSyn | fl::kAck) || type == fl::kAck || type == fl::kRst ||
+                     type == (fl::kRst | fl::kAck) || type == fl::kFin ||
+                     type == (fl::kFin | fl::kAck))) {
+    return;
+  }
+  const ft::TcpSignature sig = ft::compute_tcp_signature(pkt);
 
   switch (type) {
     case fl::kSyn: {
@@ -776,17 +807,21 @@ void Analyzer::add_nat_score(bool to_srv, std::uint32_t fi, std::uint16_t reason
 std::uint32_t Analyzer::lookup_flow(const DecodedPacket& pkt, bool& to_srv,
                                     std::uint64_t& hash) const {
   FlowKey key;
-  const bool src_lo = std::tie(pkt.src, pkt.sport) <= std::tie(pkt.dst, pkt.dport);
+  const bool src_lo = source_is_low(pkt);
   key.lo_addr = src_lo ? pkt.src : pkt.dst;
   key.lo_port = src_lo ? pkt.sport : pkt.dport;
   key.hi_addr = src_lo ? pkt.dst : pkt.src;
   key.hi_port = src_lo ? pkt.dport : pkt.sport;
   hash = hash_flow(key);
   const std::uint32_t fi =
-      flow_index_.find(hash, [&](std::uint32_t v) { return flows_[v].key == key; });
+      flow_index_.find(hash, [&](std::uint32_t v) {
+        const FlowKey& k = flows_[v].key;
+        return k.lo_port == key.lo_port && k.hi_port == key.hi_port &&
+               same_address(k.lo_addr, key.lo_addr) && same_address(k.hi_addr, key.hi_addr);
+      });
   if (fi == kNil) return kNil;
   const Flow& f = flows_[fi];
-  to_srv = pkt.sport == f.cli_port && pkt.src == hosts_[f.client].addr;
+  to_srv = pkt.sport == f.cli_port && same_address(pkt.src, hosts_[f.client].addr);
   return fi;
 }
 
@@ -812,7 +847,7 @@ std::uint32_t Analyzer::create_flow(const DecodedPacket& pkt, std::uint64_t hash
     flows_.emplace_back();
   }
   Flow& f = flows_[fi];
-  const bool src_lo = std::tie(pkt.src, pkt.sport) <= std::tie(pkt.dst, pkt.dport);
+  const bool src_lo = source_is_low(pkt);
   f.key.lo_addr = src_lo ? pkt.src : pkt.dst;
   f.key.lo_port = src_lo ? pkt.sport : pkt.dport;
   f.key.hi_addr = src_lo ? pkt.dst : pkt.src;
@@ -868,7 +903,7 @@ void Analyzer::nuke_flows() {
 std::uint32_t Analyzer::lookup_or_create_host(const packet::IpAddress& addr) {
   const std::uint64_t hash = hash_addr(addr);
   const std::uint32_t hi =
-      host_index_.find(hash, [&](std::uint32_t v) { return hosts_[v].addr == addr; });
+      host_index_.find(hash, [&](std::uint32_t v) { return same_address(hosts_[v].addr, addr); });
   if (hi != kNil) {
     touch_host(hi);
     return hi;

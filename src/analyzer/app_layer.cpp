@@ -103,8 +103,19 @@ struct AppLayer::Impl {
     return t;
   }
 
-  void on_packet(const packet::DecodedPacket& pkt) {
-    const auto r = table.on_packet(pkt);
+  void on_packet(const packet::DecodedPacket& pkt) { handle(pkt, table.on_packet(pkt)); }
+
+  void on_unrouted_packet(const packet::DecodedPacket& pkt) {
+    if (!pkt.payload.empty() && AppLayer::may_start(pkt.payload.front())) {
+      on_packet(pkt);
+      return;
+    }
+    if (table.size() == 0) return;
+    const auto found = table.lookup(pkt);
+    if (found.found()) handle(pkt, table.on_packet(pkt, found));
+  }
+
+  void handle(const packet::DecodedPacket& pkt, const Table::PacketResult& r) {
     if (r.flow == nullptr) return;
     AppFlow& f = *r.flow;
     // Only the client's bytes are parsed: stop the other direction before
@@ -170,7 +181,7 @@ struct AppLayer::Impl {
       auto parsed = tls::parse_client_hello(view);
       switch (parsed.status) {
         case tls::ParseStatus::kOk:
-          emit_tls(f, parsed.hello, ts_us);
+          emit_tls(f, std::move(parsed.hello), ts_us);
           f.user.tls_offset += static_cast<std::uint32_t>(parsed.consumed);
           f.to_server().consume(f.user.tls_offset);
           if (f.user.hellos >= kMaxHellos) done(f);
@@ -193,7 +204,8 @@ struct AppLayer::Impl {
     }
   }
 
-  void emit_tls(AppFlow& f, const tls::ClientHello& hello, std::int64_t ts_us) {
+  // Takes `hello`'s lists: the record needs them and the parse is done.
+  void emit_tls(AppFlow& f, tls::ClientHello&& hello, std::int64_t ts_us) {
     ++f.user.hellos;
     counters.add(app_counter::kTlsClientHellos);
     Observation obs;
@@ -203,23 +215,23 @@ struct AppLayer::Impl {
     obs.server = to_endpoint(f.server());
     obs.subject = Subject::kClient;
     TlsDetails& t = obs.tls.emplace();
-    auto ja4 = tls::compute_ja4(hello, 't', tls::AlpnRule::kSpecHex);
-    t.ja4 = std::move(ja4.ja4);
-    t.ja4_r = std::move(ja4.ja4_r);
-    t.ja4_o = std::move(ja4.ja4_o);
-    t.ja4_ro = std::move(ja4.ja4_ro);
-    t.ja4_stable = tls::compute_ja4_stable(hello, 't', tls::AlpnRule::kSpecHex).ja4;
+    auto ja4 = tls::compute_ja4_with_stable(hello, 't', tls::AlpnRule::kSpecHex);
+    t.ja4 = std::move(ja4.ja4.ja4);
+    t.ja4_r = std::move(ja4.ja4.ja4_r);
+    t.ja4_o = std::move(ja4.ja4.ja4_o);
+    t.ja4_ro = std::move(ja4.ja4.ja4_ro);
+    t.ja4_stable = std::move(ja4.stable);
     t.hello_index = f.user.hellos;
     t.record_version = hello.record_version;
     t.legacy_version = hello.legacy_version;
-    t.sni = hello.sni;
+    t.sni = std::move(hello.sni);
     t.sni_truncated = hello.sni_truncated;
-    t.alpn = hello.alpn;
-    t.supported_versions = hello.supported_versions;
-    t.cipher_suites = hello.cipher_suites;
-    t.extensions = hello.extensions;
-    t.supported_groups = hello.supported_groups;
-    t.signature_algorithms = hello.signature_algorithms;
+    t.alpn = std::move(hello.alpn);
+    t.supported_versions = std::move(hello.supported_versions);
+    t.cipher_suites = std::move(hello.cipher_suites);
+    t.extensions = std::move(hello.extensions);
+    t.supported_groups = std::move(hello.supported_groups);
+    t.signature_algorithms = std::move(hello.signature_algorithms);
     t.resumption = hello.resumption_attempt;
     sink.on_observation(obs);
   }
@@ -333,6 +345,10 @@ AppLayer::AppLayer(AppLayerConfig config, ObservationSink& sink)
 AppLayer::~AppLayer() = default;
 
 void AppLayer::on_packet(const packet::DecodedPacket& pkt) { impl_->on_packet(pkt); }
+
+void AppLayer::on_unrouted_packet(const packet::DecodedPacket& pkt) {
+  impl_->on_unrouted_packet(pkt);
+}
 
 void AppLayer::finish() { impl_->table.clear(); }
 

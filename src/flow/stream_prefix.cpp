@@ -20,20 +20,26 @@ bool StreamPrefix::start_at(std::uint32_t seq) {
 
 void StreamPrefix::allocate() {
   // Sized once; reset() keeps this memory, so a recycled stream never
-  // allocates again.
-  if (data_.size() != config_.max_bytes) {
-    data_.assign(config_.max_bytes, 0);
+  // allocates again. The data bytes are left uninitialised: a byte is read
+  // only once its bit in bits_ is set, i.e. after it was written, and most
+  // streams use a few KiB of the buffer, whose other pages are then never
+  // touched.
+  if (!data_) {
+    data_.reset(new std::uint8_t[config_.max_bytes]);
     bits_.assign((config_.max_bytes + 63) / 64, 0);
   }
 }
 
 void StreamPrefix::mark_range(std::size_t from, std::size_t to) {
-  while (from < to && from % 64 != 0) mark(from++);
-  while (to - from >= 64) {
-    bits_[from / 64] = ~std::uint64_t{0};
-    from += 64;
+  // Whole words at once: the bits [from % 64, 64) of the first word, full
+  // words, then the bits [0, to % 64) of the last.
+  while (from < to) {
+    const std::size_t bit = from % 64;
+    const std::size_t n = std::min<std::size_t>(64 - bit, to - from);
+    const std::uint64_t ones = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    bits_[from / 64] |= ones << bit;
+    from += n;
   }
-  while (from < to) mark(from++);
 }
 
 void StreamPrefix::merge(std::size_t from, std::size_t to, const std::uint8_t* src,
@@ -108,7 +114,7 @@ SegmentResult StreamPrefix::add(std::uint32_t seq, std::span<const std::uint8_t>
     const std::uint8_t* src = payload.data() + (lo - rel);
     if (from == contiguous_ && held_ == 0) {
       // In order with nothing held past it: one copy, no per-byte checks.
-      std::memcpy(data_.data() + from, src, to - from);
+      std::memcpy(data_.get() + from, src, to - from);
       mark_range(from, to);
       contiguous_ = to;
       r.new_bytes = static_cast<std::uint32_t>(to - from);
@@ -151,7 +157,12 @@ void StreamPrefix::consume(std::size_t n) {
 }
 
 void StreamPrefix::reset() {
-  std::fill(bits_.begin(), bits_.end(), std::uint64_t{0});
+  // Every stored byte lies below min(high_rel_, max_bytes) (add() raises
+  // high_rel_ to the end of each segment before storing it), so only the
+  // words of the bitmap below that can have a bit set.
+  const auto used = static_cast<std::size_t>(
+      std::min<std::int64_t>(high_rel_, static_cast<std::int64_t>(config_.max_bytes)));
+  std::fill_n(bits_.begin(), std::min(bits_.size(), (used + 63) / 64), std::uint64_t{0});
   start_.reset();
   contiguous_ = 0;
   held_ = 0;

@@ -29,7 +29,8 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 // Bytes copied as they are: printable ASCII and DEL, except '"' and '\'.
 constexpr bool plain_ascii(unsigned char b) { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\'; }
 
-void append_escaped_ascii(std::string& out, unsigned char b) {
+template <typename Out>
+void append_escaped_ascii(Out& out, unsigned char b) {
   switch (b) {
     case '"': out += "\\\""; return;
     case '\\': out += "\\\\"; return;
@@ -89,35 +90,105 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad_at
   return len;
 }
 
-template <typename T>
-void put_uint(std::string& out, T value) {
-  static_assert(std::is_unsigned_v<T>);
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, r.ptr);
+// Index of the first byte at or after `i` that plain_ascii() rejects, or
+// s.size(). Eight bytes at a time (SWAR): a byte needs a look when it is
+// below 0x20, has its top bit set, or equals '"' or '\\'.
+std::size_t plain_run_end(std::string_view s, std::size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  // A byte of the result has its top bit set iff that byte of w is zero
+  // (exact when no byte of w has its top bit set, as checked first).
+  const auto zero_bytes = [](std::uint64_t w) { return (w - kOnes) & ~w & kHigh; };
+  while (s.size() - i >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, sizeof w);
+    if ((w & kHigh) != 0) break;
+    const std::uint64_t special = ((w - kOnes * 0x20) & kHigh) |  // below 0x20 (no top bits)
+                                  zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
+    if (special != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && plain_ascii(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
 }
 
-void put_bool(std::string& out, bool b) { out += b ? "true" : "false"; }
-void put_null(std::string& out) { out += "null"; }
+template <typename Out>
+void json_string(Out& out, std::string_view s) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t run = plain_run_end(s, i);
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      append_escaped_ascii(out, b);
+      ++i;
+      continue;
+    }
+    std::size_t bad_at = 0;
+    const std::size_t len = utf8_sequence(s, i, bad_at);
+    if (len != 0) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      // One U+FFFD for the broken prefix; the byte that broke it starts
+      // afresh (it may be valid on its own), unless it was the lead byte.
+      out += kReplacement;
+      i += bad_at == 0 ? 1 : bad_at;
+    }
+  }
+  out += '"';
+}
 
-void put_string_or_null(std::string& out, const std::optional<std::string>& s) {
+template <typename Out>
+void json_latin1_string(Out& out, std::string_view bytes) {
+  out += '"';
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (plain_ascii(b)) {
+      out += c;
+    } else if (b < 0x80) {
+      append_escaped_ascii(out, b);
+    } else {
+      const char utf8[2] = {static_cast<char>(0xc0 | (b >> 6)), static_cast<char>(0x80 | (b & 0x3f))};
+      out.append(utf8, 2);
+    }
+  }
+  out += '"';
+}
+
+template <typename T>
+void put_uint(JsonBuffer& out, T value) {
+  static_assert(std::is_unsigned_v<T>);
+  constexpr std::size_t kMaxDigits = 20;  // 2^64 - 1
+  char* p = out.room(kMaxDigits);
+  const auto r = std::to_chars(p, p + kMaxDigits, value);
+  out.commit(static_cast<std::size_t>(r.ptr - p));
+}
+
+void put_bool(JsonBuffer& out, bool b) { out += b ? "true" : "false"; }
+void put_null(JsonBuffer& out) { out += "null"; }
+
+void put_string_or_null(JsonBuffer& out, const std::optional<std::string>& s) {
   if (s) {
-    append_json_string(out, wire(*s));
+    json_string(out, wire(*s));
   } else {
     put_null(out);
   }
 }
 // Empty wire fields are written null.
-void put_nonempty_or_null(std::string& out, std::string_view s) {
+void put_nonempty_or_null(JsonBuffer& out, std::string_view s) {
   if (s.empty()) {
     put_null(out);
   } else {
-    append_json_string(out, wire(s));
+    json_string(out, wire(s));
   }
 }
 
 template <typename Range>
-void put_uint_array(std::string& out, const Range& values) {
+void put_uint_array(JsonBuffer& out, const Range& values) {
   out += '[';
   bool first = true;
   for (const auto v : values) {
@@ -128,13 +199,13 @@ void put_uint_array(std::string& out, const Range& values) {
   out += ']';
 }
 
-void put_string_array(std::string& out, const std::vector<std::string>& values) {
+void put_string_array(JsonBuffer& out, const std::vector<std::string>& values) {
   out += '[';
   bool first = true;
   for (const auto& v : values) {
     if (!first) out += ',';
     first = false;
-    append_json_string(out, wire(v));
+    json_string(out, wire(v));
   }
   out += ']';
 }
@@ -144,30 +215,42 @@ void put_string_array(std::string& out, const std::vector<std::string>& values) 
 // server, subject.
 class ObjectWriter {
  public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  explicit ObjectWriter(JsonBuffer& out) : out_(out) { out_ += '{'; }
   ObjectWriter(const ObjectWriter&) = delete;
   ObjectWriter& operator=(const ObjectWriter&) = delete;
   ~ObjectWriter() { out_ += '}'; }
 
-  std::string& key(std::string_view name) {
-    if (!first_) out_ += ',';
+  // One store of `,"name":` (the name is a literal, so its copy inlines).
+  JsonBuffer& key(std::string_view name) {
+    char* p = out_.room(name.size() + 4);
+    std::size_t n = 0;
+    if (!first_) p[n++] = ',';
     first_ = false;
-    out_ += '"';
-    out_ += name;
-    out_ += "\":";
+    p[n++] = '"';
+    std::memcpy(p + n, name.data(), name.size());
+    n += name.size();
+    p[n++] = '"';
+    p[n++] = ':';
+    out_.commit(n);
     return out_;
   }
 
  private:
-  std::string& out_;
+  JsonBuffer& out_;
   bool first_ = true;
 };
 
-void put_dotted_quad(std::string& out, const std::uint8_t* b) {
+void put_dotted_quad(JsonBuffer& out, const std::uint8_t* b) {
+  char* const start = out.room(15);  // "255.255.255.255"
+  char* p = start;
   for (std::size_t i = 0; i < 4; ++i) {
-    if (i != 0) out += '.';
-    put_uint(out, unsigned{b[i]});
+    if (i != 0) *p++ = '.';
+    const unsigned v = b[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
   }
+  out.commit(static_cast<std::size_t>(p - start));
 }
 
 // The text IpAddress::to_rfc5952_string() gives (inet_ntop), without its
@@ -176,7 +259,7 @@ void put_dotted_quad(std::string& out, const std::uint8_t* b) {
 // (the first of equal runs) as "::", and, as inet_ntop does, the last 32
 // bits in dotted decimal for IPv4-compatible (::a.b.c.d, but not ::1) and
 // IPv4-mapped (::ffff:a.b.c.d) addresses. Nothing here needs escaping.
-void put_ip(std::string& out, const packet::IpAddress& addr) {
+void put_ip(JsonBuffer& out, const packet::IpAddress& addr) {
   const std::uint8_t* b = addr.bytes.data();
   if (addr.version == packet::IpVersion::v4) {
     put_dotted_quad(out, b);
@@ -215,14 +298,14 @@ void put_ip(std::string& out, const packet::IpAddress& addr) {
       put_dotted_quad(out, b + 12);
       return;
     }
-    char hex[4];
-    const auto r = std::to_chars(hex, hex + sizeof hex, words[i], 16);
-    out.append(hex, r.ptr);
+    char* hex = out.room(4);
+    const auto r = std::to_chars(hex, hex + 4, words[i], 16);
+    out.commit(static_cast<std::size_t>(r.ptr - hex));
   }
   if (best_len != 0 && best_base + best_len == 8) out += ':';
 }
 
-void put_endpoint(std::string& out, const analyzer::Endpoint& ep) {
+void put_endpoint(JsonBuffer& out, const analyzer::Endpoint& ep) {
   out += '"';
   put_ip(out, ep.addr);
   out += '/';
@@ -278,7 +361,7 @@ std::size_t rfc3339_utc(std::int64_t ts_us, char (&dst)[kTimestampBuffer]) {
   return 27;
 }
 
-void put_match(std::string& out, const Observation& obs) {
+void put_match(JsonBuffer& out, const Observation& obs) {
   if (!obs.match) {
     put_null(out);
     return;
@@ -288,10 +371,10 @@ void put_match(std::string& out, const Observation& obs) {
   put_bool(m.key("generic"), obs.match->generic);
   put_bool(m.key("fuzzy"), obs.match->fuzzy);
   put_bool(m.key("random_ttl"), obs.match->random_ttl);
-  append_json_string(m.key("sig"), obs.match->sig_text);
+  json_string(m.key("sig"), obs.match->sig_text);
 }
 
-void put_priority(std::string& out, const analyzer::Http2Priority& p) {
+void put_priority(JsonBuffer& out, const analyzer::Http2Priority& p) {
   out += '[';
   put_uint(out, p.stream_id);
   out += p.exclusive ? ",1," : ",0,";
@@ -304,22 +387,22 @@ void put_priority(std::string& out, const analyzer::Http2Priority& p) {
 // The double as nlohmann::json prints it (Grisu2 shortest round-trip,
 // "null" for NaN/inf), kept for identity with earlier logs; uptime records
 // are rare, and the short result fits in the small-string buffer.
-void put_double(std::string& out, double v) { out += nlohmann::json(v).dump(); }
+void put_double(JsonBuffer& out, double v) { out += nlohmann::json(v).dump(); }
 
 void add_tls(ObjectWriter& j, const analyzer::TlsDetails& t) {
-  append_json_string(j.key("ja4"), t.ja4);
-  append_json_string(j.key("ja4_r"), t.ja4_r);
-  append_json_string(j.key("ja4_o"), t.ja4_o);
-  append_json_string(j.key("ja4_ro"), t.ja4_ro);
-  append_json_string(j.key("ja4_stable"), t.ja4_stable);
+  json_string(j.key("ja4"), t.ja4);
+  json_string(j.key("ja4_r"), t.ja4_r);
+  json_string(j.key("ja4_o"), t.ja4_o);
+  json_string(j.key("ja4_ro"), t.ja4_ro);
+  json_string(j.key("ja4_stable"), t.ja4_stable);
   put_uint(j.key("hello"), t.hello_index);
   put_nonempty_or_null(j.key("sni"), t.sni);
   put_bool(j.key("sni_truncated"), t.sni_truncated);
-  std::string& alpn = j.key("alpn");
+  JsonBuffer& alpn = j.key("alpn");
   alpn += '[';
   for (std::size_t i = 0; i < t.alpn.size(); ++i) {
     if (i != 0) alpn += ',';
-    append_json_latin1_string(alpn, wire(t.alpn[i]));
+    json_latin1_string(alpn, wire(t.alpn[i]));
   }
   alpn += ']';
   put_uint_array(j.key("tls_versions"), t.supported_versions);
@@ -333,10 +416,10 @@ void add_tls(ObjectWriter& j, const analyzer::TlsDetails& t) {
 }
 
 void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
-  append_json_string(j.key("akamai"), h.akamai);
+  json_string(j.key("akamai"), h.akamai);
   put_bool(j.key("complete"), h.complete);
-  append_json_string(j.key("mode"), h.upgrade ? "upgrade" : "prior_knowledge");
-  std::string& settings = j.key("settings");
+  json_string(j.key("mode"), h.upgrade ? "upgrade" : "prior_knowledge");
+  JsonBuffer& settings = j.key("settings");
   settings += '[';
   for (std::size_t i = 0; i < h.settings.size(); ++i) {
     settings += i == 0 ? "[" : ",[";
@@ -351,7 +434,7 @@ void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
   } else {
     put_null(j.key("window_update"));
   }
-  std::string& priority = j.key("priority");
+  JsonBuffer& priority = j.key("priority");
   priority += '[';
   for (std::size_t i = 0; i < h.priority.size(); ++i) {
     if (i != 0) priority += ',';
@@ -359,7 +442,7 @@ void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
   }
   priority += ']';
   put_uint(j.key("priority_frames"), h.priority_frames_total);
-  append_json_string(j.key("pseudo_header_order"), h.pseudo_header_order);
+  json_string(j.key("pseudo_header_order"), h.pseudo_header_order);
   if (h.headers_priority) {
     put_priority(j.key("headers_priority"), *h.headers_priority);
   } else {
@@ -370,10 +453,10 @@ void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
   put_string_or_null(j.key("authority"), h.authority);
   put_string_or_null(j.key("user_agent"), h.user_agent);
   put_string_array(j.key("headers"), h.header_names);
-  if (!h.http_signature.empty()) append_json_string(j.key("http_signature"), h.http_signature);
+  if (!h.http_signature.empty()) json_string(j.key("http_signature"), h.http_signature);
 }
 
-void put_reasons(std::string& out, std::uint16_t reasons) {
+void put_reasons(JsonBuffer& out, std::uint16_t reasons) {
   // Rare records: the word list is built by the p0f-format code.
   const std::string text = analyzer::format_nat_reasons(reasons);
   out += '[';
@@ -382,7 +465,7 @@ void put_reasons(std::string& out, std::uint16_t reasons) {
     std::size_t end = text.find(' ', start);
     if (end == std::string::npos) end = text.size();
     if (start != 0) out += ',';
-    append_json_string(out, std::string_view(text).substr(start, end - start));
+    json_string(out, std::string_view(text).substr(start, end - start));
     start = end + 1;
   }
   out += ']';
@@ -390,50 +473,10 @@ void put_reasons(std::string& out, std::uint16_t reasons) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && plain_ascii(static_cast<unsigned char>(s[run]))) ++run;
-    out.append(s.data() + i, run - i);
-    i = run;
-    if (i == s.size()) break;
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      append_escaped_ascii(out, b);
-      ++i;
-      continue;
-    }
-    std::size_t bad_at = 0;
-    const std::size_t len = utf8_sequence(s, i, bad_at);
-    if (len != 0) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      // One U+FFFD for the broken prefix; the byte that broke it starts
-      // afresh (it may be valid on its own), unless it was the lead byte.
-      out += kReplacement;
-      i += bad_at == 0 ? 1 : bad_at;
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { json_string(out, s); }
 
 void append_json_latin1_string(std::string& out, std::string_view bytes) {
-  out += '"';
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (plain_ascii(b)) {
-      out += c;
-    } else if (b < 0x80) {
-      append_escaped_ascii(out, b);
-    } else {
-      const char utf8[2] = {static_cast<char>(0xc0 | (b >> 6)), static_cast<char>(0x80 | (b & 0x3f))};
-      out.append(utf8, 2);
-    }
-  }
-  out += '"';
+  json_latin1_string(out, bytes);
 }
 
 std::string format_rfc3339_utc(std::int64_t ts_us) {
@@ -442,17 +485,23 @@ std::string format_rfc3339_utc(std::int64_t ts_us) {
 }
 
 void JsonlWriter::append_line(std::string& out, const Observation& obs) {
+  JsonBuffer buf;
+  append_line(buf, obs);
+  out += buf.view();
+}
+
+void JsonlWriter::append_line(JsonBuffer& out, const Observation& obs) {
   ObjectWriter j(out);
-  append_json_string(j.key("kind"), analyzer::jsonl_kind_name(obs.kind));
+  json_string(j.key("kind"), analyzer::jsonl_kind_name(obs.kind));
   char ts[kTimestampBuffer];
   const std::size_t ts_len = rfc3339_utc(obs.ts_us, ts);
-  std::string& ts_out = j.key("ts");
+  JsonBuffer& ts_out = j.key("ts");
   ts_out += '"';
   ts_out.append(ts, ts_len);  // digits, '-', ':', 'T', '.', 'Z': nothing to escape
   ts_out += '"';
   put_endpoint(j.key("client"), obs.client);
   put_endpoint(j.key("server"), obs.server);
-  append_json_string(j.key("subject"), obs.subject == analyzer::Subject::kClient ? "client" : "server");
+  json_string(j.key("subject"), obs.subject == analyzer::Subject::kClient ? "client" : "server");
 
   switch (obs.kind) {
     case ObservationKind::kSyn:
@@ -461,22 +510,22 @@ void JsonlWriter::append_line(std::string& out, const Observation& obs) {
     case ObservationKind::kSendsynResponse:
       if (obs.match && obs.match->is_app) {
         put_null(j.key("os"));
-        append_json_string(j.key("app"), obs.match->label);
+        json_string(j.key("app"), obs.match->label);
       } else if (obs.match) {
-        append_json_string(j.key("os"), obs.match->label);
+        json_string(j.key("os"), obs.match->label);
       } else {
         put_null(j.key("os"));
       }
       put_uint(j.key("dist"), obs.dist);
       put_bool(j.key("dist_is_upper_bound"), obs.dist_is_upper_bound);
-      append_json_string(j.key("params"), obs.params);
-      append_json_string(j.key("signature"), obs.signature);
+      json_string(j.key("params"), obs.params);
+      json_string(j.key("signature"), obs.signature);
       put_match(j.key("match"), obs);
       break;
     case ObservationKind::kMtu:
       put_uint(j.key("mtu"), obs.mtu);
       if (obs.link) {
-        append_json_string(j.key("link"), *obs.link);
+        json_string(j.key("link"), *obs.link);
       } else {
         put_null(j.key("link"));
       }
@@ -497,27 +546,27 @@ void JsonlWriter::append_line(std::string& out, const Observation& obs) {
     case ObservationKind::kHttpResponse: {
       const bool app = !obs.match || obs.match->is_app;
       if (obs.match && app) {
-        append_json_string(j.key("app"), obs.match->label);
+        json_string(j.key("app"), obs.match->label);
       } else {
         put_null(j.key("app"));
       }
       if (obs.match && !app) {
-        append_json_string(j.key("os"), obs.match->label);
+        json_string(j.key("os"), obs.match->label);
       } else {
         put_null(j.key("os"));
       }
       if (obs.lang && *obs.lang != "none") {
-        append_json_string(j.key("lang"), *obs.lang);
+        json_string(j.key("lang"), *obs.lang);
       } else {
         put_null(j.key("lang"));
       }
-      append_json_string(j.key("params"), obs.params);
+      json_string(j.key("params"), obs.params);
       put_bool(j.key("dishonest"), obs.dishonest);
-      append_json_string(j.key("signature"), obs.signature);
+      json_string(j.key("signature"), obs.signature);
       put_match(j.key("match"), obs);
       if (obs.kind == ObservationKind::kHttpRequest) {
-        append_json_string(j.key("method"), wire(obs.http.method));
-        append_json_string(j.key("path"), wire(obs.http.path));
+        json_string(j.key("method"), wire(obs.http.method));
+        json_string(j.key("path"), wire(obs.http.path));
         put_nonempty_or_null(j.key("user_agent"), obs.http.user_agent);
         put_nonempty_or_null(j.key("accept_language"), obs.http.accept_language);
       } else {

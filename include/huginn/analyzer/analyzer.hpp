@@ -220,12 +220,16 @@ class Analyzer {
     std::string display;
   };
 
+  // Where a segment goes after dispatch(): nowhere, to AppLayer::on_packet,
+  // or (no p0f flow) to AppLayer::on_unrouted_packet, which decides by its
+  // own table in the same lookup that feeds it.
+  enum class AppRoute : std::uint8_t { kNone, kFeed, kUnrouted };
+
   void tick(std::int64_t ts_us);
-  // True if `pkt` (of p0f flow `fi`, kNil if none) is to go to the app
-  // layer after dispatch(); may admit the flow, handing the app layer the
-  // flow's SYN first.
-  bool route_app(const packet::DecodedPacket& pkt, std::uint32_t fi, bool to_srv);
-  void dispatch(const packet::DecodedPacket& pkt, const fingerprint::tcp::TcpSignature& sig);
+  // Where `pkt` (of p0f flow `fi`, kNil if none) goes after dispatch(); may
+  // admit the flow, handing the app layer the flow's SYN first.
+  AppRoute route_app(const packet::DecodedPacket& pkt, std::uint32_t fi, bool to_srv);
+  void dispatch(const packet::DecodedPacket& pkt);
   SigSnapshot fingerprint_syn(bool to_srv, const packet::DecodedPacket& pkt,
                               const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
   void fingerprint_mtu(bool to_srv, const fingerprint::tcp::TcpSignature& sig, std::uint32_t fi);
@@ -278,7 +282,7 @@ class Analyzer {
   mutable HotCounts folded_;
   mutable util::Counters combined_;  // counters_ + the app layer's, rebuilt by counters()
   std::unique_ptr<AppLayer> app_;
-  bool to_app_ = false;  // route_app()'s verdict for the segment in on_packet()
+  AppRoute app_route_ = AppRoute::kNone;  // route_app()'s verdict for the segment in on_packet()
   std::unordered_map<const db::Label*, LabelInfo> labels_;
 
   std::vector<Flow> flows_;

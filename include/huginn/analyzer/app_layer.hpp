@@ -115,6 +115,14 @@ class AppLayer {
   // content (std::bad_alloc aside).
   void on_packet(const packet::DecodedPacket& pkt);
 
+  // A segment of a connection the analyzer does not route by its own flow
+  // state (p0f let go of it, or never saw its SYN): fed as by on_packet()
+  // if its 4-tuple has a flow here or its first payload byte may_start() a
+  // parsed stream, else ignored without moving any counter. Equivalent to
+  // `if (tracks(pkt) || may_start(first byte)) on_packet(pkt)`, with one
+  // flow lookup instead of two.
+  void on_unrouted_packet(const packet::DecodedPacket& pkt);
+
   // End of input: ends every flow (emitting partial HTTP/2 fingerprints).
   void finish();
 

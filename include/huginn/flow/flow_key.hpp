@@ -6,6 +6,7 @@
 // low(), the other high(). Which endpoint is the client is not part of the
 // key; the flow table records it when it creates the entry, by the rule in
 // client_is_sender() below.
+#include <bit>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +22,9 @@ namespace detail {
 // Bytes [first, first + 8) of an address as a big-endian word, so that
 // comparing words compares the bytes lexicographically.
 [[nodiscard]] inline std::uint64_t address_word(const packet::IpAddress& a, std::size_t first) {
-  std::uint64_t w = 0;
-  for (std::size_t i = 0; i < 8; ++i) w = (w << 8) | a.bytes[first + i];
+  std::uint64_t w;
+  std::memcpy(&w, a.bytes.data() + first, sizeof w);
+  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
   return w;
 }
 // IpAddress's == as two word compares. Every flow lookup compares
@@ -47,17 +49,22 @@ struct Endpoint {
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
 
-// `a < b` by the defaulted <=> (IP version, address bytes, port), computed
-// with word compares instead of memcmp.
-[[nodiscard]] inline bool endpoint_less(const Endpoint& a, const Endpoint& b) {
-  if (a.addr.version != b.addr.version) return a.addr.version < b.addr.version;
-  const std::uint64_t a0 = detail::address_word(a.addr, 0);
-  const std::uint64_t b0 = detail::address_word(b.addr, 0);
+// (a_addr, a_port) < (b_addr, b_port) by the defaulted <=> of Endpoint (IP
+// version, address bytes, port), computed with word compares instead of
+// memcmp.
+[[nodiscard]] inline bool endpoint_less(const packet::IpAddress& a_addr, std::uint16_t a_port,
+                                        const packet::IpAddress& b_addr, std::uint16_t b_port) {
+  if (a_addr.version != b_addr.version) return a_addr.version < b_addr.version;
+  const std::uint64_t a0 = detail::address_word(a_addr, 0);
+  const std::uint64_t b0 = detail::address_word(b_addr, 0);
   if (a0 != b0) return a0 < b0;
-  const std::uint64_t a1 = detail::address_word(a.addr, 8);
-  const std::uint64_t b1 = detail::address_word(b.addr, 8);
+  const std::uint64_t a1 = detail::address_word(a_addr, 8);
+  const std::uint64_t b1 = detail::address_word(b_addr, 8);
   if (a1 != b1) return a1 < b1;
-  return a.port < b.port;
+  return a_port < b_port;
+}
+[[nodiscard]] inline bool endpoint_less(const Endpoint& a, const Endpoint& b) {
+  return endpoint_less(a.addr, a.port, b.addr, b.port);
 }
 
 // Direction of one segment relative to the flow's client.
@@ -113,8 +120,15 @@ class FlowKey {
   // Either order of the two endpoints gives the same key.
   FlowKey(const Endpoint& a, const Endpoint& b) : FlowKey(a, b, endpoint_less(a, b)) {}
 
+  // FlowKey(source_of(pkt), destination_of(pkt)), without the temporaries.
   [[nodiscard]] static FlowKey from_packet(const packet::DecodedPacket& pkt) {
-    return FlowKey(source_of(pkt), destination_of(pkt));
+    FlowKey k;
+    const bool src_low = endpoint_less(pkt.src, pkt.sport, pkt.dst, pkt.dport);
+    k.low_.addr = src_low ? pkt.src : pkt.dst;
+    k.low_.port = src_low ? pkt.sport : pkt.dport;
+    k.high_.addr = src_low ? pkt.dst : pkt.src;
+    k.high_.port = src_low ? pkt.dport : pkt.sport;
+    return k;
   }
 
   [[nodiscard]] const Endpoint& low() const { return low_; }

@@ -45,6 +45,7 @@
 // replay mode). Flow pointers and references returned by any member are
 // valid until the next call of a non-const member.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -172,11 +173,11 @@ class Flow {
     user = UserState{};
   }
 
+  // What every segment reads or writes first, ahead of the two streams
+  // (of which it touches one).
   FlowKey key_;
   Endpoint client_;
   Endpoint server_;
-  StreamPrefix to_server_;
-  StreamPrefix to_client_;
   std::int64_t first_seen_us_ = 0;
   std::int64_t last_seen_us_ = 0;
   std::int64_t closed_at_us_ = 0;
@@ -186,6 +187,8 @@ class Flow {
   bool fin_to_server_ = false;
   bool fin_to_client_ = false;
   bool closing_ = false;
+  StreamPrefix to_server_;
+  StreamPrefix to_client_;
 };
 
 template <typename UserState>
@@ -213,6 +216,7 @@ class FlowTable {
     if (config_.max_flows == 0) config_.max_flows = 1;
     const std::size_t initial = std::min<std::size_t>(config_.max_flows, 4096);
     nodes_.reserve(initial);
+    links_.reserve(initial);
     slots_.assign(slot_count_for(initial), Slot{});
   }
   FlowTable(const FlowTable&) = delete;
@@ -220,25 +224,59 @@ class FlowTable {
 
   void set_close_hook(CloseHook on_close) { on_close_ = std::move(on_close); }
 
+  // A segment's key, its hash and the entry it found, from lookup(): lets a
+  // caller that must first know whether a segment is tracked pay for one
+  // hash and one probe, not two.
+  class Lookup {
+   public:
+    [[nodiscard]] bool found() const { return idx_ != kNil; }
+
+   private:
+    friend class FlowTable;
+    FlowKey key_;
+    std::uint64_t hash_ = 0;
+    std::uint32_t idx_ = kNil;
+  };
+
+  // Const: no expiry, no LRU touch.
+  [[nodiscard]] Lookup lookup(const packet::DecodedPacket& pkt) const {
+    Lookup l;
+    l.key_ = FlowKey::from_packet(pkt);
+    l.hash_ = hasher_(l.key_);
+    l.idx_ = find_index(l.key_, l.hash_);
+    return l;
+  }
+
   // One decoded TCP segment, in capture order. Never throws for any packet
   // content (only std::bad_alloc when a new entry's memory cannot be had).
   PacketResult on_packet(const packet::DecodedPacket& pkt) {
-    expire(pkt.ts_us);
+    const FlowKey key = FlowKey::from_packet(pkt);
+    return on_packet(pkt, key, hasher_(key), kNil, false);
+  }
+  // The same, for the segment `found` was looked up for, with no non-const
+  // call in between: the probe is redone only if expiry removed a flow
+  // (a removal may move index slots, or remove that very flow).
+  PacketResult on_packet(const packet::DecodedPacket& pkt, const Lookup& found) {
+    return on_packet(pkt, found.key_, found.hash_, found.idx_, true);
+  }
+
+ private:
+  PacketResult on_packet(const packet::DecodedPacket& pkt, const FlowKey& key,
+                         std::uint64_t hash, std::uint32_t known_idx, bool known) {
+    const bool expired_any = expire(pkt.ts_us);
 
     namespace tf = packet::tcp_flags;
     const bool syn = (pkt.flags & tf::kSyn) != 0;
     const bool ack = (pkt.flags & tf::kAck) != 0;
-    const FlowKey key = FlowKey::from_packet(pkt);
-    const std::uint64_t hash = hasher_(key);
     const Endpoint src = source_of(pkt);
     PacketResult result;
 
-    std::uint32_t idx = find_index(key, hash);
+    std::uint32_t idx = known && !expired_any ? known_idx : find_index(key, hash);
     if (syn && !ack) {
       if (idx != kNil) {
         FlowType& f = nodes_[idx].flow;
         if (f.syn_seen_ && f.client_ == src && f.client_isn_ == pkt.seq) {
-          counters_.add(counter::kFlowSynRetransmitted);
+          bump(Hot::kFlowSynRetransmitted);
         } else {
           remove(idx, CloseReason::kReplaced);
           idx = kNil;
@@ -250,7 +288,7 @@ class FlowTable {
         f.syn_seen_ = true;
         f.client_isn_ = pkt.seq;
         f.to_server_.start_at(pkt.seq + 1);
-        counters_.add(counter::kFlowCreatedSyn);
+        bump(Hot::kFlowCreatedSyn);
         result.created = true;
       }
     } else if (idx == kNil) {
@@ -259,14 +297,14 @@ class FlowTable {
       // creates a flow: it fixes no start point, and the last ACKs of a
       // flow that already expired would otherwise resurrect it.
       if (!config_.pick_up_midstream || rst || (!syn && pkt.payload.empty())) {
-        counters_.add(counter::kFlowUntrackedSegment);
+        bump(Hot::kFlowUntrackedSegment);
         return result;
       }
       const bool sender_is_client = client_is_sender(pkt, config_.guess_client_by_port);
       const Endpoint dst = destination_of(pkt);
       idx = create(key, hash, sender_is_client ? src : dst, sender_is_client ? dst : src,
                    pkt.ts_us);
-      counters_.add(counter::kFlowCreatedMidstream);
+      bump(Hot::kFlowCreatedMidstream);
       result.created = true;
     }
 
@@ -292,20 +330,24 @@ class FlowTable {
     return result;
   }
 
+ public:
   // Removes every flow closed longer than closed_linger_us, then every flow
   // idle longer than idle_timeout_us, at `now_us` (capture clock). Each
   // list is walked from its old end and the walk stops at the first flow
   // that has time left, so a capture clock that steps backwards delays
-  // expiry rather than breaking it.
-  void expire(std::int64_t now_us) {
+  // expiry rather than breaking it. Returns whether any flow was removed.
+  bool expire(std::int64_t now_us) {
+    bool removed = false;
     while (closed_head_ != kNil &&
-           now_us - nodes_[closed_head_].flow.closed_at_us_ > config_.closed_linger_us) {
+           now_us - links_[closed_head_].closed_at_us > config_.closed_linger_us) {
       remove(closed_head_, CloseReason::kIdle);
+      removed = true;
     }
-    while (tail_ != kNil &&
-           now_us - nodes_[tail_].flow.last_seen_us_ > config_.idle_timeout_us) {
+    while (tail_ != kNil && now_us - links_[tail_].last_seen_us > config_.idle_timeout_us) {
       remove(tail_, CloseReason::kIdle);
+      removed = true;
     }
+    return removed;
   }
 
   // Removes every flow (end of a capture file), oldest first.
@@ -327,18 +369,26 @@ class FlowTable {
   // Visits live flows from most to least recently seen.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (std::uint32_t i = head_; i != kNil; i = nodes_[i].next) fn(nodes_[i].flow);
+    for (std::uint32_t i = head_; i != kNil; i = links_[i].next) fn(nodes_[i].flow);
   }
 
   // Live flows, closed ones that still linger included.
   [[nodiscard]] std::size_t size() const { return live_; }
-  [[nodiscard]] const util::Counters& counters() const { return counters_; }
+  [[nodiscard]] const util::Counters& counters() const {
+    for (std::size_t i = 0; i < hot_.size(); ++i) {
+      // Only non-zero amounts, as counting them directly would add.
+      if (hot_[i] != 0) counters_.add(kHotNames[i], hot_[i]);
+      hot_[i] = 0;
+    }
+    return counters_;
+  }
   [[nodiscard]] const FlowTableConfig& config() const { return config_; }
 
   // Upper bound on the bytes one flow entry can hold: the entry, its two
   // prefix buffers, and the two index slots a load of 1/2 gives it.
   [[nodiscard]] std::size_t max_bytes_per_flow() const {
-    return sizeof(Node) + 2 * StreamPrefix::buffer_bytes(config_.stream) + 2 * sizeof(Slot);
+    return sizeof(Node) + sizeof(Link) + 2 * StreamPrefix::buffer_bytes(config_.stream) +
+           2 * sizeof(Slot);
   }
   // max_flows * max_bytes_per_flow() plus the rounding of the index to a
   // power of two (at most two more slots per entry). Heap memory owned by
@@ -353,13 +403,23 @@ class FlowTable {
   struct Node {
     explicit Node(const StreamPrefixConfig& stream) : flow(stream) {}
     FlowType flow;
+  };
+  // An entry's list links and hash, apart from its (much larger) Node: an
+  // LRU touch rewrites the links of three entries and an index erase reads
+  // the hashes of a probe run, and a dense array keeps those in a few
+  // cache lines instead of one per entry touched.
+  struct Link {
+    // Copies of the flow's last_seen_us_ and closed_at_us_ (written
+    // together with them), so that expire(), which runs for every segment,
+    // reads the oldest entries' times here instead of two cold Nodes.
+    std::int64_t last_seen_us = 0;
+    std::int64_t closed_at_us = 0;
     std::uint64_t hash = 0;     // hasher_(flow.key_), kept for erase()
     std::uint32_t prev = kNil;  // towards head_ (more recent)
     std::uint32_t next = kNil;  // towards tail_ (less recent)
     // Closed-flow FIFO, oldest close first; kNil unless closing.
     std::uint32_t closed_prev = kNil;
     std::uint32_t closed_next = kNil;
-    bool live = false;
   };
 
   // One index slot: an entry index (kNil: empty) and the high 32 bits of
@@ -407,7 +467,7 @@ class FlowTable {
     std::size_t hole = hash & mask;
     while (slots_[hole].idx != idx) hole = (hole + 1) & mask;
     for (std::size_t j = (hole + 1) & mask; slots_[j].idx != kNil; j = (j + 1) & mask) {
-      const std::size_t home = nodes_[slots_[j].idx].hash & mask;
+      const std::size_t home = links_[slots_[j].idx].hash & mask;
       const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (stays) continue;
       slots_[hole] = slots_[j];
@@ -422,7 +482,7 @@ class FlowTable {
     const std::size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
       if (s.idx == kNil) continue;
-      std::size_t i = nodes_[s.idx].hash & mask;
+      std::size_t i = links_[s.idx].hash & mask;
       while (slots_[i].idx != kNil) i = (i + 1) & mask;
       slots_[i] = s;
     }
@@ -441,15 +501,18 @@ class FlowTable {
       // Grow by doubling but never past max_flows, so that capacity (and
       // memory_bound()) stays within the cap.
       if (nodes_.size() == nodes_.capacity()) {
-        nodes_.reserve(std::min(config_.max_flows, std::max<std::size_t>(16, 2 * nodes_.size())));
+        const std::size_t cap =
+            std::min(config_.max_flows, std::max<std::size_t>(16, 2 * nodes_.size()));
+        nodes_.reserve(cap);
+        links_.reserve(cap);
       }
       idx = static_cast<std::uint32_t>(nodes_.size());
       nodes_.emplace_back(config_.stream);
+      links_.emplace_back();
     }
-    Node& n = nodes_[idx];
-    n.live = true;
-    n.hash = hash;
-    FlowType& f = n.flow;
+    links_[idx].hash = hash;
+    links_[idx].last_seen_us = ts_us;
+    FlowType& f = nodes_[idx].flow;
     f.key_ = key;
     f.client_ = client;
     f.server_ = server;
@@ -461,10 +524,9 @@ class FlowTable {
   }
 
   void remove(std::uint32_t idx, CloseReason reason) {
-    Node& n = nodes_[idx];
-    FlowType& f = n.flow;
+    FlowType& f = nodes_[idx].flow;
     for (StreamPrefix* s : {&f.to_server_, &f.to_client_}) {
-      if (s->finish()) counters_.add(counter::kStreamGapUnfilledAtClose);
+      if (s->finish()) bump(Hot::kStreamGapUnfilledAtClose);
     }
     if (f.closing_) {
       reason = f.close_reason_;
@@ -472,69 +534,104 @@ class FlowTable {
     }
     if (on_close_) on_close_(f, reason);
     counters_.add(reason_counter(reason));
-    index_erase(n.hash, idx);
+    index_erase(links_[idx].hash, idx);
     --live_;
     unlink(idx);
     f.reset();
-    n.live = false;
     free_.push_back(idx);
   }
 
   void mark_closing(std::uint32_t idx, CloseReason reason, std::int64_t ts_us) {
-    Node& n = nodes_[idx];
-    if (n.flow.closing_) return;
-    n.flow.closing_ = true;
-    n.flow.close_reason_ = reason;
-    n.flow.closed_at_us_ = ts_us;
+    FlowType& f = nodes_[idx].flow;
+    if (f.closing_) return;
+    f.closing_ = true;
+    f.close_reason_ = reason;
+    f.closed_at_us_ = ts_us;
+    Link& n = links_[idx];
+    n.closed_at_us = ts_us;
     n.closed_prev = closed_tail_;
     n.closed_next = kNil;
-    if (closed_tail_ != kNil) nodes_[closed_tail_].closed_next = idx; else closed_head_ = idx;
+    if (closed_tail_ != kNil) links_[closed_tail_].closed_next = idx; else closed_head_ = idx;
     closed_tail_ = idx;
   }
   void unlink_closed(std::uint32_t idx) {
-    Node& n = nodes_[idx];
-    if (n.closed_prev != kNil) nodes_[n.closed_prev].closed_next = n.closed_next;
+    Link& n = links_[idx];
+    if (n.closed_prev != kNil) links_[n.closed_prev].closed_next = n.closed_next;
     else closed_head_ = n.closed_next;
-    if (n.closed_next != kNil) nodes_[n.closed_next].closed_prev = n.closed_prev;
+    if (n.closed_next != kNil) links_[n.closed_next].closed_prev = n.closed_prev;
     else closed_tail_ = n.closed_prev;
     n.closed_prev = n.closed_next = kNil;
   }
 
   void touch(std::uint32_t idx, std::int64_t ts_us) {
     nodes_[idx].flow.last_seen_us_ = ts_us;
+    links_[idx].last_seen_us = ts_us;
     if (head_ == idx) return;
     unlink(idx);
     link_front(idx);
   }
   void link_front(std::uint32_t idx) {
-    Node& n = nodes_[idx];
+    Link& n = links_[idx];
     n.prev = kNil;
     n.next = head_;
-    if (head_ != kNil) nodes_[head_].prev = idx;
+    if (head_ != kNil) links_[head_].prev = idx;
     head_ = idx;
     if (tail_ == kNil) tail_ = idx;
   }
   void unlink(std::uint32_t idx) {
-    Node& n = nodes_[idx];
-    if (n.prev != kNil) nodes_[n.prev].next = n.next; else head_ = n.next;
-    if (n.next != kNil) nodes_[n.next].prev = n.prev; else tail_ = n.prev;
+    Link& n = links_[idx];
+    if (n.prev != kNil) links_[n.prev].next = n.next; else head_ = n.next;
+    if (n.next != kNil) links_[n.next].prev = n.prev; else tail_ = n.prev;
     n.prev = n.next = kNil;
   }
 
   void count(const SegmentResult& r) {
-    if (r.new_bytes) counters_.add(counter::kStreamBytesInPrefix, r.new_bytes);
-    if (r.duplicate_bytes) counters_.add(counter::kStreamBytesDuplicate, r.duplicate_bytes);
+    if (r.new_bytes) bump(Hot::kStreamBytesInPrefix, r.new_bytes);
+    if (r.duplicate_bytes) bump(Hot::kStreamBytesDuplicate, r.duplicate_bytes);
     if (r.conflict_bytes) {
-      counters_.add(counter::kStreamOverlapConflict);
-      counters_.add(counter::kStreamOverlapConflictBytes, r.conflict_bytes);
+      bump(Hot::kStreamOverlapConflict);
+      bump(Hot::kStreamOverlapConflictBytes, r.conflict_bytes);
     }
-    if (r.held) counters_.add(counter::kStreamOutOfOrderHeld);
-    if (r.beyond_prefix_bytes) counters_.add(counter::kStreamBytesBeyondPrefix, r.beyond_prefix_bytes);
-    if (r.before_start_bytes) counters_.add(counter::kStreamBytesBeforeStart, r.before_start_bytes);
-    if (r.ignored_bytes) counters_.add(counter::kStreamBytesIgnored, r.ignored_bytes);
-    if (r.filled) counters_.add(counter::kStreamPrefixFull);
-    if (r.gave_up) counters_.add(counter::kStreamGapGaveUp);
+    if (r.held) bump(Hot::kStreamOutOfOrderHeld);
+    if (r.beyond_prefix_bytes) bump(Hot::kStreamBytesBeyondPrefix, r.beyond_prefix_bytes);
+    if (r.before_start_bytes) bump(Hot::kStreamBytesBeforeStart, r.before_start_bytes);
+    if (r.ignored_bytes) bump(Hot::kStreamBytesIgnored, r.ignored_bytes);
+    if (r.filled) bump(Hot::kStreamPrefixFull);
+    if (r.gave_up) bump(Hot::kStreamGapGaveUp);
   }
+
+  // Counters moved per segment or per flow, kept as plain integers (a
+  // Counters::add is a map lookup by name) and folded into counters_ by
+  // counters(). Same order as kHotNames.
+  enum class Hot : std::uint8_t {
+    kFlowSynRetransmitted,
+    kFlowCreatedSyn,
+    kFlowUntrackedSegment,
+    kFlowCreatedMidstream,
+    kStreamGapUnfilledAtClose,
+    kStreamBytesInPrefix,
+    kStreamBytesDuplicate,
+    kStreamOverlapConflict,
+    kStreamOverlapConflictBytes,
+    kStreamOutOfOrderHeld,
+    kStreamBytesBeyondPrefix,
+    kStreamBytesBeforeStart,
+    kStreamBytesIgnored,
+    kStreamPrefixFull,
+    kStreamGapGaveUp,
+    kCount,
+  };
+  static constexpr std::array<std::string_view, static_cast<std::size_t>(Hot::kCount)> kHotNames = {
+      counter::kFlowSynRetransmitted,     counter::kFlowCreatedSyn,
+      counter::kFlowUntrackedSegment,     counter::kFlowCreatedMidstream,
+      counter::kStreamGapUnfilledAtClose, counter::kStreamBytesInPrefix,
+      counter::kStreamBytesDuplicate,     counter::kStreamOverlapConflict,
+      counter::kStreamOverlapConflictBytes, counter::kStreamOutOfOrderHeld,
+      counter::kStreamBytesBeyondPrefix,  counter::kStreamBytesBeforeStart,
+      counter::kStreamBytesIgnored,       counter::kStreamPrefixFull,
+      counter::kStreamGapGaveUp,
+  };
+  void bump(Hot h, std::uint64_t n = 1) { hot_[static_cast<std::size_t>(h)] += n; }
 
   static std::string_view reason_counter(CloseReason reason) {
     switch (reason) {
@@ -551,6 +648,7 @@ class FlowTable {
   FlowTableConfig config_;
   CloseHook on_close_;
   std::vector<Node> nodes_;           // entries, live or on free_
+  std::vector<Link> links_;           // links_[i] belongs to nodes_[i]
   std::vector<std::uint32_t> free_;   // recycled entry indices
   FlowKeyHash hasher_;
   std::vector<Slot> slots_;           // power-of-two size, at most half full
@@ -559,7 +657,9 @@ class FlowTable {
   std::uint32_t tail_ = kNil;         // least recently seen
   std::uint32_t closed_head_ = kNil;  // closed longest ago
   std::uint32_t closed_tail_ = kNil;  // closed most recently
-  util::Counters counters_;
+  // Mutable: counters() folds hot_ into counters_ when read.
+  mutable util::Counters counters_;
+  mutable std::array<std::uint64_t, static_cast<std::size_t>(Hot::kCount)> hot_{};
 };
 
 }  // namespace huginn::flow

@@ -31,6 +31,7 @@
 // Not thread-safe: one owner thread (the capture thread).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -120,7 +121,7 @@ class StreamPrefix {
   // The in-order bytes from the start point; size() <= max_bytes. Valid
   // until the next add() or reset().
   [[nodiscard]] std::span<const std::uint8_t> contiguous() const {
-    return {data_.data(), contiguous_};
+    return {data_.get(), contiguous_};
   }
   // contiguous() past the consumed marker.
   [[nodiscard]] std::span<const std::uint8_t> unconsumed() const {
@@ -165,7 +166,7 @@ class StreamPrefix {
   StreamPrefixConfig config_;
   // Sized max_bytes on the first stored byte. Invariant: bytes [0,
   // contiguous_) are all present; bits_ has a set bit for every stored byte.
-  std::vector<std::uint8_t> data_;
+  std::unique_ptr<std::uint8_t[]> data_;
   std::vector<std::uint64_t> bits_;
   std::optional<std::uint32_t> start_;
   std::size_t contiguous_ = 0;

@@ -3,8 +3,11 @@
 // documented in docs/formats.md ("JSONL observation log").
 //
 // Owner: one thread (the one calling the analyzer).
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,6 +31,57 @@ void append_json_string(std::string& out, std::string_view s);
 // is the code point U+00bb (ISO 8859-1): lossless, never replaced.
 void append_json_latin1_string(std::string& out, std::string_view bytes);
 
+// Append-only text buffer the JSONL records are written into: the small
+// appends of a record (a key, a comma, a few digits) are inline stores
+// here, where std::string pays an out-of-line call and a terminator for
+// each. Grows by doubling; never shrinks.
+class JsonBuffer {
+ public:
+  JsonBuffer() = default;
+  explicit JsonBuffer(std::size_t capacity) { reserve(capacity); }
+
+  void reserve(std::size_t capacity) {
+    if (capacity > cap_) regrow(capacity);
+  }
+  // Room for `n` more bytes; returns where they go (commit() them after).
+  char* room(std::size_t n) {
+    if (cap_ - len_ < n) regrow(len_ + n);
+    return data_.get() + len_;
+  }
+  void commit(std::size_t n) { len_ += n; }
+
+  void operator+=(char c) {
+    *room(1) = c;
+    ++len_;
+  }
+  void operator+=(std::string_view s) { append(s.data(), s.size()); }
+  void append(const char* p, std::size_t n) {
+    if (n == 0) return;
+    std::memcpy(room(n), p, n);
+    len_ += n;
+  }
+
+  [[nodiscard]] const char* data() const { return data_.get(); }
+  [[nodiscard]] std::size_t size() const { return len_; }
+  [[nodiscard]] bool empty() const { return len_ == 0; }
+  [[nodiscard]] std::string_view view() const { return {data_.get(), len_}; }
+  void clear() { len_ = 0; }
+
+ private:
+  void regrow(std::size_t need) {
+    std::size_t cap = cap_ == 0 ? 256 : cap_;
+    while (cap < need) cap *= 2;
+    auto bigger = std::make_unique<char[]>(cap);
+    if (len_ != 0) std::memcpy(bigger.get(), data_.get(), len_);
+    data_ = std::move(bigger);
+    cap_ = cap;
+  }
+
+  std::unique_ptr<char[]> data_;
+  std::size_t len_ = 0;
+  std::size_t cap_ = 0;
+};
+
 class JsonlWriter : public analyzer::ObservationSink {
  public:
   // Does not take ownership of `out`. Buffering as for P0fLogWriter.
@@ -45,12 +99,13 @@ class JsonlWriter : public analyzer::ObservationSink {
   [[nodiscard]] static std::string format_line(const analyzer::Observation& obs);
   // The same, appended to `out` (no allocation once `out` has grown).
   static void append_line(std::string& out, const analyzer::Observation& obs);
+  static void append_line(JsonBuffer& out, const analyzer::Observation& obs);
 
  private:
   std::FILE* out_;
   bool line_buffered_;
   bool failed_ = false;
-  std::string buf_;
+  JsonBuffer buf_;
 };
 
 }  // namespace huginn::report

@@ -17,29 +17,20 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr std::string_view kEmptyHash = "000000000000";
 constexpr std::size_t kMaxCount = 99;  // JA4: counts above 99 print as 99
 
-std::vector<std::uint16_t> without_grease(const std::vector<std::uint16_t>& v) {
-  std::vector<std::uint16_t> out;
-  out.reserve(v.size());
-  for (auto x : v)
-    if (!is_grease(x)) out.push_back(x);
-  return out;
-}
-
-void append_hex4(std::string& s, std::uint16_t v) {
-  s += kHexDigits[(v >> 12) & 0xf];
-  s += kHexDigits[(v >> 8) & 0xf];
-  s += kHexDigits[(v >> 4) & 0xf];
-  s += kHexDigits[v & 0xf];
-}
-
-std::string join_hex(std::span<const std::uint16_t> v) {
-  std::string s;
-  s.reserve(v.size() * 5);
+// "v1,v2,...": sized once, then written in place.
+void append_join_hex(std::string& s, std::span<const std::uint16_t> v) {
+  if (v.empty()) return;
+  const std::size_t at = s.size();
+  s.resize(at + 5 * v.size() - 1);
+  char* p = s.data() + at;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i != 0) s += ',';
-    append_hex4(s, v[i]);
+    if (i != 0) *p++ = ',';
+    const std::uint16_t x = v[i];
+    *p++ = kHexDigits[(x >> 12) & 0xf];
+    *p++ = kHexDigits[(x >> 8) & 0xf];
+    *p++ = kHexDigits[(x >> 4) & 0xf];
+    *p++ = kHexDigits[x & 0xf];
   }
-  return s;
 }
 
 void append_count(std::string& s, std::size_t n) {
@@ -58,67 +49,141 @@ bool is_ascii_alnum(unsigned char c) {
 // highest entry; the legacy version is used then.
 std::uint16_t ja4_version(const ClientHello& h) {
   if (h.has_extension(ext::kSupportedVersions)) {
-    const auto versions = without_grease(h.supported_versions);
-    if (!versions.empty()) return *std::max_element(versions.begin(), versions.end());
+    bool any = false;
+    std::uint16_t best = 0;
+    for (const auto v : h.supported_versions) {
+      if (is_grease(v)) continue;
+      best = any ? std::max(best, v) : v;
+      any = true;
+    }
+    if (any) return best;
   }
   return h.legacy_version;
 }
 
-Ja4 compute(const ClientHello& h, char transport, AlpnRule alpn_rule,
-            std::span<const std::uint16_t> excluded) {
-  const auto ciphers = without_grease(h.cipher_suites);
-  std::vector<std::uint16_t> exts;
-  exts.reserve(h.extensions.size());
-  for (auto e : h.extensions)
+void append_hash12(std::string& out, std::string_view text);
+
+// The lists and texts one fingerprint is built from. Reused across calls on
+// a thread, so that steady state allocates only the result strings.
+struct Scratch {
+  std::vector<std::uint16_t> ciphers;         // wire order, no GREASE
+  std::vector<std::uint16_t> exts;            // wire order, no GREASE or excluded
+  std::vector<std::uint16_t> sorted_ciphers;
+  std::vector<std::uint16_t> sorted_exts;     // without SNI and ALPN
+  std::vector<std::uint16_t> sig_list;        // signature algorithms, no GREASE
+  std::string a;                              // ja4_a
+  std::string sigs;                           // "s1,s2,..." (wire order, no GREASE)
+  std::string text;                           // one list text being hashed or printed
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// Fills the scratch lists and ja4_a for `h` without the `excluded`
+// extension types.
+void prepare(Scratch& s, const ClientHello& h, char transport, AlpnRule alpn_rule,
+             std::span<const std::uint16_t> excluded) {
+  s.ciphers.clear();
+  for (const auto c : h.cipher_suites)
+    if (!is_grease(c)) s.ciphers.push_back(c);
+  s.exts.clear();
+  for (const auto e : h.extensions)
     if (!is_grease(e) && std::find(excluded.begin(), excluded.end(), e) == excluded.end())
-      exts.push_back(e);
+      s.exts.push_back(e);
   // Signature algorithms count only when the extension is present; the
   // list is empty otherwise anyway.
-  const auto sigs = without_grease(h.signature_algorithms);
+  s.sig_list.clear();
+  for (const auto a : h.signature_algorithms)
+    if (!is_grease(a)) s.sig_list.push_back(a);
+  s.sigs.clear();
+  append_join_hex(s.sigs, s.sig_list);
 
-  std::string a;
-  a += transport;
-  a += ja4_version_code(ja4_version(h));
-  a += h.has_extension(ext::kServerName) ? 'd' : 'i';
-  append_count(a, ciphers.size());
-  append_count(a, exts.size());
-  a += format_ja4_alpn(h.alpn.empty() ? std::string_view{} : std::string_view{h.alpn.front()},
-                       alpn_rule);
+  s.a.clear();
+  s.a += transport;
+  s.a += ja4_version_code(ja4_version(h));
+  s.a += h.has_extension(ext::kServerName) ? 'd' : 'i';
+  append_count(s.a, s.ciphers.size());
+  append_count(s.a, s.exts.size());
+  s.a += format_ja4_alpn(h.alpn.empty() ? std::string_view{} : std::string_view{h.alpn.front()},
+                         alpn_rule);
 
-  auto sorted_ciphers = ciphers;
-  std::sort(sorted_ciphers.begin(), sorted_ciphers.end());
-  std::vector<std::uint16_t> sorted_exts;
-  sorted_exts.reserve(exts.size());
-  for (auto e : exts)
-    if (e != ext::kServerName && e != ext::kAlpn) sorted_exts.push_back(e);
-  std::sort(sorted_exts.begin(), sorted_exts.end());
+  s.sorted_ciphers.assign(s.ciphers.begin(), s.ciphers.end());
+  std::sort(s.sorted_ciphers.begin(), s.sorted_ciphers.end());
+  s.sorted_exts.clear();
+  for (const auto e : s.exts)
+    if (e != ext::kServerName && e != ext::kAlpn) s.sorted_exts.push_back(e);
+  std::sort(s.sorted_exts.begin(), s.sorted_exts.end());
+}
 
-  const std::string sig_text = join_hex(sigs);
-  const auto ext_text = [&](std::span<const std::uint16_t> list) {
-    std::string s = join_hex(list);
-    if (!sig_text.empty()) {
-      s += '_';
-      s += sig_text;
-    }
-    return s;
-  };
-  const std::string b_sorted = join_hex(sorted_ciphers);
-  const std::string b_orig = join_hex(ciphers);
-  const std::string c_sorted = ext_text(sorted_exts);
-  const std::string c_orig = ext_text(exts);
-  // The spec sets a part to zeros when its list (ciphers; extensions) is
-  // empty, rather than hashing the empty string.
-  const auto hash_or_zero = [](bool empty, const std::string& text) {
-    return empty ? std::string(kEmptyHash) : ja4_hash12(text);
-  };
+// "c1,c2,..." of `ciphers` into s.text.
+void cipher_text(Scratch& s, std::span<const std::uint16_t> ciphers) {
+  s.text.clear();
+  append_join_hex(s.text, ciphers);
+}
+// "e1,e2,..._s1,s2,..." of `exts` into s.text ("_" and the signature
+// algorithms only when there are any).
+void extension_text(Scratch& s, std::span<const std::uint16_t> exts) {
+  s.text.clear();
+  append_join_hex(s.text, exts);
+  if (!s.sigs.empty()) {
+    s.text += '_';
+    s.text += s.sigs;
+  }
+}
 
+// The spec sets a part to zeros when its list (ciphers; extensions) is
+// empty, rather than hashing the empty string.
+void append_hash_or_zero(std::string& out, bool empty, std::string_view text) {
+  if (empty) {
+    out += kEmptyHash;
+  } else {
+    append_hash12(out, text);
+  }
+}
+
+// a _ hash(b) _ hash(c), over the sorted (or wire-order) lists.
+void append_hashed(std::string& out, Scratch& s, bool sorted) {
+  const auto& ciphers = sorted ? s.sorted_ciphers : s.ciphers;
+  const auto& exts = sorted ? s.sorted_exts : s.exts;
+  out.reserve(s.a.size() + 2 + 2 * kEmptyHash.size());
+  out += s.a;
+  out += '_';
+  cipher_text(s, ciphers);
+  append_hash_or_zero(out, ciphers.empty(), s.text);
+  out += '_';
+  extension_text(s, exts);
+  append_hash_or_zero(out, exts.empty(), s.text);
+}
+
+// a _ b _ c with the lists printed.
+void append_raw(std::string& out, Scratch& s, bool sorted) {
+  const auto& ciphers = sorted ? s.sorted_ciphers : s.ciphers;
+  const auto& exts = sorted ? s.sorted_exts : s.exts;
+  out.reserve(s.a.size() + 2 + 5 * (ciphers.size() + exts.size()) + s.sigs.size() + 1);
+  out += s.a;
+  out += '_';
+  append_join_hex(out, ciphers);
+  out += '_';
+  extension_text(s, exts);
+  out += s.text;
+}
+
+// The four forms from prepared scratch lists.
+void append_forms(Ja4& out, Scratch& s) {
+  append_hashed(out.ja4, s, /*sorted=*/true);
+  append_raw(out.ja4_r, s, /*sorted=*/true);
+  append_hashed(out.ja4_o, s, /*sorted=*/false);
+  append_raw(out.ja4_ro, s, /*sorted=*/false);
+}
+
+Ja4 compute(const ClientHello& h, char transport, AlpnRule alpn_rule,
+            std::span<const std::uint16_t> excluded) {
+  Scratch& s = scratch();
+  prepare(s, h, transport, alpn_rule, excluded);
   Ja4 out;
-  out.ja4 = a + '_' + hash_or_zero(sorted_ciphers.empty(), b_sorted) + '_' +
-            hash_or_zero(sorted_exts.empty(), c_sorted);
-  out.ja4_r = a + '_' + b_sorted + '_' + c_sorted;
-  out.ja4_o =
-      a + '_' + hash_or_zero(ciphers.empty(), b_orig) + '_' + hash_or_zero(exts.empty(), c_orig);
-  out.ja4_ro = a + '_' + b_orig + '_' + c_orig;
+  append_forms(out, s);
   return out;
 }
 
@@ -172,21 +237,28 @@ bool sha256(std::string_view text, unsigned char* md, unsigned int* md_len) {
          EVP_DigestFinal_ex(ctx.get(), md, md_len) == 1;
 }
 
-}  // namespace
-
-std::string ja4_hash12(std::string_view text) {
-  if (text.empty()) return std::string(kEmptyHash);
+void append_hash12(std::string& out, std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int md_len = 0;
   // SHA-256 fails only on allocation failure inside OpenSSL; the zero hash
   // then marks the part as unavailable.
-  if (!sha256(text, md.data(), &md_len) || md_len < 6) return std::string(kEmptyHash);
-  std::string out;
-  out.reserve(12);
-  for (std::size_t i = 0; i < 6; ++i) {
-    out += kHexDigits[md[i] >> 4];
-    out += kHexDigits[md[i] & 0xf];
+  if (text.empty() || !sha256(text, md.data(), &md_len) || md_len < 6) {
+    out += kEmptyHash;
+    return;
   }
+  char hex[12];
+  for (std::size_t i = 0; i < 6; ++i) {
+    hex[2 * i] = kHexDigits[md[i] >> 4];
+    hex[2 * i + 1] = kHexDigits[md[i] & 0xf];
+  }
+  out.append(hex, sizeof hex);
+}
+
+}  // namespace
+
+std::string ja4_hash12(std::string_view text) {
+  std::string out;
+  append_hash12(out, text);
   return out;
 }
 
@@ -196,6 +268,36 @@ Ja4 compute_ja4(const ClientHello& hello, char transport, AlpnRule alpn_rule) {
 
 Ja4 compute_ja4_stable(const ClientHello& hello, char transport, AlpnRule alpn_rule) {
   return compute(hello, transport, alpn_rule, kStableExcludedExtensions);
+}
+
+Ja4WithStable compute_ja4_with_stable(const ClientHello& hello, char transport,
+                                      AlpnRule alpn_rule) {
+  Scratch& s = scratch();
+  prepare(s, hello, transport, alpn_rule, {});
+  Ja4WithStable out;
+  append_forms(out.ja4, s);
+
+  const auto excluded = std::span<const std::uint16_t>(kStableExcludedExtensions);
+  const bool any_excluded = std::any_of(hello.extensions.begin(), hello.extensions.end(), [&](auto e) {
+    return std::find(excluded.begin(), excluded.end(), e) != excluded.end();
+  });
+  if (!any_excluded) {
+    // Nothing to leave out: the same lists, so the same fingerprint.
+    out.stable = out.ja4.ja4;
+    return out;
+  }
+  // ja4_b depends on the cipher suites only, which the stable form keeps.
+  const std::string_view cipher_hash =
+      std::string_view(out.ja4.ja4).substr(s.a.size() + 1, kEmptyHash.size());
+  prepare(s, hello, transport, alpn_rule, excluded);
+  out.stable.reserve(s.a.size() + 2 + 2 * kEmptyHash.size());
+  out.stable += s.a;
+  out.stable += '_';
+  out.stable += cipher_hash;
+  out.stable += '_';
+  extension_text(s, s.sorted_exts);
+  append_hash_or_zero(out.stable, s.sorted_exts.empty(), s.text);
+  return out;
 }
 
 }  // namespace huginn::fingerprint::tls

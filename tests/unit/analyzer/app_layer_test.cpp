@@ -312,6 +312,46 @@ TEST_F(AppLayerTest, MidstreamFlowStartingWithAHelloIsFingerprinted) {
   EXPECT_EQ(counter("flow_created_midstream"), 1u);
 }
 
+// on_unrouted_packet() is `tracks(pkt) || may_start(first byte)` then
+// on_packet(), in one lookup: what it ignores moves no counter at all.
+TEST_F(AppLayerTest, UnroutedSegmentsAreFedOnlyIfTrackedOrStartable) {
+  Conn tls(40020, 443);
+  const Bytes hello = chrome_like_hello();
+  const Bytes app_data = {0x17, 0x03, 0x03, 0x00, 0x01, 0x00};
+  // Untracked and not startable (server TLS records, a bare ACK): ignored.
+  app_->on_unrouted_packet(tls.server(0, app_data));
+  app_->on_unrouted_packet(tls.fin(true, 0));
+  EXPECT_EQ(app_->flow_count(), 0u);
+  EXPECT_TRUE(app_->counters().all().empty());
+  // A segment that may start a parsed stream creates the flow.
+  app_->on_unrouted_packet(tls.client(0, hello));
+  EXPECT_EQ(app_->flow_count(), 1u);
+  ASSERT_EQ(sink_.of(ObservationKind::kTlsClient).size(), 1u);
+  EXPECT_EQ(counter("flow_created_midstream"), 1u);
+  // Tracked: fed although its first byte could start nothing.
+  const auto untracked_before = counter("flow_untracked_segment");
+  app_->on_unrouted_packet(tls.server(0, app_data));
+  EXPECT_EQ(counter("stream_bytes_ignored"), app_data.size());
+  app_->on_unrouted_packet(tls.fin(true, hello.size()));
+  app_->on_unrouted_packet(tls.fin(false, app_data.size()));
+  EXPECT_EQ(counter("flow_untracked_segment"), untracked_before);
+  EXPECT_TRUE(app_->tracks(tls.fin(true, hello.size())));
+  EXPECT_EQ(sink_.all.size(), 1u);
+  // The same segments through tracks() + on_packet() count the same.
+  CollectingSink other_sink;
+  AppLayer other(AppLayerConfig{}, other_sink);
+  Conn same(40020, 443);
+  for (const auto& p : {same.server(0, app_data), same.fin(true, 0), same.client(0, hello),
+                        same.server(0, app_data), same.fin(true, hello.size()),
+                        same.fin(false, app_data.size())}) {
+    if (other.tracks(p) || (!p.payload.empty() && AppLayer::may_start(p.payload.front()))) {
+      other.on_packet(p);
+    }
+  }
+  EXPECT_EQ(other.counters().all(), app_->counters().all());
+  EXPECT_EQ(other_sink.all.size(), sink_.all.size());
+}
+
 TEST_F(AppLayerTest, OtherProtocolsStopAtTheFirstClientByte) {
   Conn ssh(40013, 22);
   const std::string banner = "SSH-2.0-OpenSSH_9.2\r\n";

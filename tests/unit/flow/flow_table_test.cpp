@@ -372,6 +372,70 @@ TEST(FlowTableTest, StreamCountersMoveAsNamed) {
   EXPECT_EQ(t.counters().get(counter::kStreamBytesBeforeStart), 0u);
 }
 
+TEST(FlowTableTest, LookupThenOnPacketActsAsOnPacketAlone) {
+  Table looked(config());
+  Table plain(config());
+  Conversation c("192.0.2.1", 40000, "198.51.100.7", 443);
+  Conversation other("192.0.2.2", 40001, "198.51.100.7", 443);
+  const std::vector<packet::DecodedPacket> pkts = {
+      c.from_client(tf::kSyn, 0),
+      c.from_server(tf::kSyn | tf::kAck, 100),
+      other.from_client(tf::kAck, 7, "mid"),
+      c.from_client(tf::kAck, 1, "hello"),
+      c.from_server(tf::kAck, 101, "world"),
+      c.from_client(tf::kFin | tf::kAck, 6),
+      c.from_server(tf::kFin | tf::kAck, 106),
+  };
+  for (const auto& p : pkts) {
+    const auto found = looked.lookup(p);
+    EXPECT_EQ(found.found(), plain.find(p) != nullptr);
+    const auto a = looked.on_packet(p, found);
+    const auto b = plain.on_packet(p);
+    ASSERT_EQ(a.flow == nullptr, b.flow == nullptr);
+    EXPECT_EQ(a.created, b.created);
+    EXPECT_EQ(a.direction, b.direction);
+    EXPECT_EQ(a.segment.new_bytes, b.segment.new_bytes);
+  }
+  EXPECT_EQ(looked.counters().all(), plain.counters().all());
+  EXPECT_EQ(text(looked.find(c.key())->to_server().contiguous()), "hello");
+  EXPECT_TRUE(looked.find(c.key())->closing());
+}
+
+TEST(FlowTableTest, LookupIsRedoneWhenExpiryRemovesTheFlowFound) {
+  std::vector<CloseReason> closed;
+  auto cfg = config(16, 1'000'000);
+  cfg.pick_up_midstream = true;
+  Table t(cfg, [&](Table::FlowType&, CloseReason why) { closed.push_back(why); });
+  Conversation c("192.0.2.1", 40000, "198.51.100.7", 443);
+  Conversation d("192.0.2.2", 40001, "198.51.100.7", 443);
+  t.on_packet(c.from_client(tf::kSyn, 0, {}, 0));
+  t.on_packet(d.from_client(tf::kSyn, 0, {}, 900'000));
+  // c's entry is found, then expires (idle 1.5 s) in the on_packet() it
+  // was looked up for: the segment picks the connection up as a new flow,
+  // as on_packet() alone would, and d (idle 0.6 s) is still found after.
+  const auto late = c.from_client(tf::kAck, 1, "data", 1'500'000);
+  const auto found = t.lookup(late);
+  ASSERT_TRUE(found.found());
+  const auto r = t.on_packet(late, found);
+  ASSERT_NE(r.flow, nullptr);
+  EXPECT_TRUE(r.created);
+  EXPECT_FALSE(r.flow->syn_seen());
+  EXPECT_EQ(closed, std::vector<CloseReason>{CloseReason::kIdle});
+  EXPECT_EQ(t.counters().get(counter::kFlowCreatedMidstream), 1u);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_NE(t.find(d.key()), nullptr);
+  EXPECT_EQ(text(t.find(c.key())->to_server().contiguous()), "data");
+}
+
+TEST(FlowTableTest, ExpireSaysWhetherItRemovedAnything) {
+  Table t(config(16, 1'000'000));
+  Conversation c("192.0.2.1", 40000, "198.51.100.7", 443);
+  t.on_packet(c.from_client(tf::kSyn, 0, {}, 0));
+  EXPECT_FALSE(t.expire(1'000'000));
+  EXPECT_TRUE(t.expire(1'000'001));
+  EXPECT_FALSE(t.expire(5'000'000));
+}
+
 TEST(FlowTableTest, ClearRemovesEverythingThroughTheHook) {
   int calls = 0;
   Table t(config(), [&](Table::FlowType&, CloseReason why) {

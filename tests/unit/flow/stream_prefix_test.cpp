@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace huginn::flow {
@@ -22,6 +23,12 @@ std::vector<std::uint8_t> stream_bytes(std::size_t from, std::size_t n) {
   std::vector<std::uint8_t> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>((from + i) * 7 + 3);
   return v;
+}
+
+// Bytes [from, from + n) of `all`.
+std::span<const std::uint8_t> slice(const std::vector<std::uint8_t>& all, std::size_t from,
+                                    std::size_t n) {
+  return std::span<const std::uint8_t>(all).subspan(from, n);
 }
 
 StreamPrefixConfig small(std::size_t n, std::uint32_t gap_segments = 64) {
@@ -122,15 +129,12 @@ TEST(StreamPrefixTest, OutOfOrderAcrossWordBoundariesOfTheBitmap) {
   StreamPrefix s(small(300));
   s.start_at(0);
   const auto all = stream_bytes(0, 300);
-  auto part = [&](std::size_t from, std::size_t n) {
-    return std::span<const std::uint8_t>(all).subspan(from, n);
-  };
-  s.add(200, part(200, 100));
-  s.add(70, part(70, 130));
-  s.add(1, part(1, 69));
+  s.add(200, slice(all, 200, 100));
+  s.add(70, slice(all, 70, 130));
+  s.add(1, slice(all, 1, 69));
   EXPECT_EQ(s.contiguous().size(), 0u);
   EXPECT_EQ(s.held_bytes(), 299u);
-  s.add(0, part(0, 1));
+  s.add(0, slice(all, 0, 1));
   ASSERT_EQ(s.contiguous().size(), 300u);
   EXPECT_TRUE(std::equal(all.begin(), all.end(), s.contiguous().begin()));
   EXPECT_TRUE(s.full());
@@ -328,6 +332,48 @@ TEST(StreamPrefixTest, ResetKeepsConfigAndForgetsState) {
   s.start_at(0);
   s.add(0, bytes("ok"));
   EXPECT_EQ(text(s.contiguous()), "ok");
+}
+
+TEST(StreamPrefixTest, InOrderRunsMarkExactlyTheirBytesAcrossWords) {
+  StreamPrefix s(small(300));
+  s.start_at(0);
+  const auto all = stream_bytes(0, 300);
+  // Runs that start and end inside words, span a whole word, and end on
+  // a word boundary.
+  const std::pair<std::size_t, std::size_t> runs[] = {{0, 3}, {3, 67}, {70, 58}, {128, 72}};
+  for (const auto& [from, n] : runs) {
+    EXPECT_EQ(s.add(static_cast<std::uint32_t>(from), slice(all, from, n)).new_bytes,
+              static_cast<std::uint32_t>(n));
+  }
+  ASSERT_EQ(s.contiguous().size(), 200u);
+  // Every stored byte is seen as present (a duplicate), and only those.
+  const auto r = s.add(190, slice(all, 190, 20));
+  EXPECT_EQ(r.duplicate_bytes, 10u);
+  EXPECT_EQ(r.new_bytes, 10u);
+  EXPECT_EQ(s.contiguous().size(), 210u);
+  EXPECT_EQ(s.held_bytes(), 0u);
+}
+
+TEST(StreamPrefixTest, ResetForgetsHeldBytesInEveryWord) {
+  StreamPrefix s(small(300));
+  const auto all = stream_bytes(0, 300);
+  s.start_at(0);
+  s.add(0, slice(all, 0, 10));
+  s.add(250, slice(all, 250, 40));  // held past a gap, in the bitmap's last words
+  s.add(290, stream_bytes(290, 20));  // 10 bytes past the prefix: high end beyond it
+  ASSERT_EQ(s.held_bytes(), 50u);
+  s.reset();
+  // The recycled stream sees none of the old bytes: all of these are new.
+  s.start_at(0);
+  const auto a = s.add(0, slice(all, 0, 100));
+  EXPECT_EQ(a.new_bytes, 100u);
+  const auto b = s.add(240, slice(all, 240, 60));
+  EXPECT_EQ(b.new_bytes, 60u);
+  EXPECT_EQ(b.duplicate_bytes, 0u);
+  EXPECT_EQ(s.held_bytes(), 60u);
+  s.add(100, slice(all, 100, 140));
+  ASSERT_EQ(s.contiguous().size(), 300u);
+  EXPECT_TRUE(std::equal(all.begin(), all.end(), s.contiguous().begin()));
 }
 
 TEST(StreamPrefixTest, BufferBytesIsDataPlusOneBitPerByte) {

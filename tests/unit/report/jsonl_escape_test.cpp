@@ -117,6 +117,38 @@ TEST(JsonlEscape, RandomBytesMatchNlohmann) {
   }
 }
 
+// The plain-run scan reads eight bytes at a time: each byte that needs a
+// look, at every offset around those words, in runs of plain text.
+TEST(JsonlEscape, SpecialBytesAtEveryOffsetOfTheWordScan) {
+  const std::string specials[] = {std::string(1, '\0'), "\x1f", "\"", "\\", "\x7f", "\x80",
+                                  "\xc3\xa9", "\xff", " ", "~", "!", "#", "[", "]"};
+  for (std::size_t len = 0; len <= 26; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (const auto& sp : specials) {
+        std::string s(len, 'a');
+        s.insert(at, sp);
+        ASSERT_EQ(ours(s), reference(s)) << "length " << len << " offset " << at;
+      }
+    }
+  }
+}
+
+TEST(JsonlEscape, BufferGrowsPastItsCapacityKeepingItsBytes) {
+  JsonBuffer b(4);
+  std::string expect;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string piece = std::to_string(i) + (i % 3 == 0 ? "," : "");
+    b += piece;
+    b += ';';
+    expect += piece + ';';
+  }
+  EXPECT_EQ(b.view(), expect);
+  b.clear();
+  EXPECT_TRUE(b.empty());
+  b.append("x", 1);
+  EXPECT_EQ(b.view(), "x");
+}
+
 TEST(JsonlEscape, AlpnBytesAreLatin1AndNeverReplaced) {
   std::string all;
   for (int b = 0; b < 256; ++b) {

@@ -69,6 +69,17 @@ inline constexpr std::uint16_t kStableExcludedExtensions[] = {ext::kPadding, ext
 [[nodiscard]] Ja4 compute_ja4_stable(const ClientHello& hello, char transport = 't',
                                      AlpnRule alpn_rule = AlpnRule::kSpecHex);
 
+// compute_ja4() and compute_ja4_stable(...).ja4 at once, for the price of
+// little more than the first: the stable form shares ja4_b (the cipher
+// suites), and is ja4 itself when the hello has none of
+// kStableExcludedExtensions.
+struct Ja4WithStable {
+  Ja4 ja4;
+  std::string stable;  // compute_ja4_stable(...).ja4
+};
+[[nodiscard]] Ja4WithStable compute_ja4_with_stable(const ClientHello& hello, char transport = 't',
+                                                    AlpnRule alpn_rule = AlpnRule::kSpecHex);
+
 // The two-character version code of ja4_a for a wire version value.
 [[nodiscard]] std::string_view ja4_version_code(std::uint16_t version);
 // The two ALPN characters of ja4_a for the first ALPN value (raw bytes);

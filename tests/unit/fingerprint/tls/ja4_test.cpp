@@ -278,5 +278,33 @@ TEST(Ja4Stable, EqualsJa4WhenNoUnstableExtensionIsPresent) {
   EXPECT_EQ(compute_ja4(h2).ja4_ro, compute_ja4_stable(h2).ja4_ro);
 }
 
+// compute_ja4_with_stable() is the two functions it replaces, with and
+// without unstable extensions, and with GREASE, empty lists and a padding
+// extension that is the only one.
+TEST(Ja4Stable, WithStableEqualsBothFunctions) {
+  const std::vector<ClientHello> hellos = {
+      parsed(spec_example()),
+      parsed(ClientHelloBuilder{}.sni("a.example").extension(0x0023).extension(0x002d, {1, 1})),
+      parsed(ClientHelloBuilder{}.ciphers({0x0a0a, 0x1301}).padding(10).extension(0x002a)),
+      parsed(ClientHelloBuilder{}.ciphers({}).omit_extension_block()),
+      parsed(ClientHelloBuilder{}.ciphers({}).padding(3)),
+  };
+  for (const auto& h : hellos) {
+    for (const auto rule : {AlpnRule::kSpecHex, AlpnRule::kLegacyNines}) {
+      const auto both = compute_ja4_with_stable(h, 't', rule);
+      const auto plain = compute_ja4(h, 't', rule);
+      EXPECT_EQ(both.ja4.ja4, plain.ja4);
+      EXPECT_EQ(both.ja4.ja4_r, plain.ja4_r);
+      EXPECT_EQ(both.ja4.ja4_o, plain.ja4_o);
+      EXPECT_EQ(both.ja4.ja4_ro, plain.ja4_ro);
+      EXPECT_EQ(both.stable, compute_ja4_stable(h, 't', rule).ja4);
+    }
+  }
+  // The cases above include both branches: stable differs from ja4 for a
+  // hello with padding, and equals it for one without.
+  EXPECT_NE(compute_ja4_with_stable(hellos[0]).stable, compute_ja4(hellos[0]).ja4);
+  EXPECT_EQ(compute_ja4_with_stable(hellos[1]).stable, compute_ja4(hellos[1]).ja4);
+}
+
 }  // namespace
 }  // namespace huginn::fingerprint::tls

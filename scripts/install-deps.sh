@@ -30,6 +30,8 @@ if [[ "${1:-}" == "--test" ]]; then
     time python3
     # promtool checks /metrics
     prometheus
+    # Node's http2 client drives RFC 8441 WebSockets; puppeteer-core drives the browsers
+    nodejs
     # real browsers as fingerprint sources, run headless
     chromium firefox-esr
   )

@@ -307,10 +307,14 @@ void Connection::feed(std::string_view bytes) {
     return;
   }
   protocol_->on_bytes(bytes);
-  while (next_protocol_) {
+  adopt_next_protocol();
+}
+
+void Connection::adopt_next_protocol() {
+  while (next_protocol_ && !closed_) {
     protocol_ = std::move(next_protocol_);
     ++generation_;
-    info_.version = HttpVersion::kHttp2;
+    info_.version = next_version_;
     protocol_->activated();
     std::string rest;
     rest.swap(next_rest_);
@@ -318,9 +322,11 @@ void Connection::feed(std::string_view bytes) {
   }
 }
 
-void Connection::replace_protocol(std::unique_ptr<Protocol> next, std::string rest) {
+void Connection::replace_protocol(std::unique_ptr<Protocol> next, std::string rest,
+                                  HttpVersion version) {
   next_protocol_ = std::move(next);
   next_rest_ = std::move(rest);
+  next_version_ = version;
 }
 
 void Connection::record_prefix(std::string_view bytes) {

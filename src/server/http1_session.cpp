@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/detail/connection.hpp"
+#include "server/detail/websocket.hpp"
 
 namespace huginn::server::detail {
 namespace {
@@ -44,6 +45,19 @@ bool has_token(std::string_view value, std::string_view token) {
 bool transport_header(std::string_view name) {
   return name == "content-length" || name == "transfer-encoding" || name == "connection" ||
          name == "keep-alive" || name == "upgrade";
+}
+
+// RFC 6455 §4.2.1: GET, HTTP/1.1 or later, Host, "Upgrade: websocket",
+// "Connection: Upgrade", a 16-byte Sec-WebSocket-Key and version 13.
+bool is_websocket_handshake(const Request& req, bool http11) {
+  if (req.method != "GET" || !http11 || !req.header("host")) return false;
+  const auto upgrade = req.header("upgrade");
+  const auto connection = req.header("connection");
+  const auto key = req.header("sec-websocket-key");
+  const auto version = req.header("sec-websocket-version");
+  return upgrade && has_token(*upgrade, "websocket") && connection &&
+         has_token(*connection, "upgrade") && key && valid_websocket_key(*key) && version &&
+         *version == "13";
 }
 
 class Http1Session final : public Protocol {
@@ -145,6 +159,35 @@ class Http1Session final : public Protocol {
   }
 
   void push(std::int32_t, std::string, Response) override {}  // no push in HTTP/1.1
+
+  void accept_websocket(std::int32_t key, Headers extra, std::shared_ptr<WsShared> shared) override {
+    if (key != exchange_ || phase_ != Phase::kWaiting || ws_key_.empty() || shutting_down_) {
+      shared->fire_close();
+      if (key == exchange_ && phase_ == Phase::kWaiting) {
+        fail(503, "shutting_down", "the server is stopping");
+      }
+      return;
+    }
+    // RFC 6455 §4.2.2 item 5: 101 with Upgrade, Connection and the accept
+    // value; the handler's extra headers (e.g. Sec-WebSocket-Protocol) too.
+    std::string head =
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+        "sec-websocket-accept: " + websocket_accept(ws_key_) + "\r\n";
+    std::erase_if(extra, [](const auto& f) { return lower(f.first) == "sec-websocket-accept"; });
+    append_headers(head, extra);
+    head += "\r\n";
+    // Output not yet taken by the socket goes first.
+    std::string preamble;
+    preamble.swap(out_);
+    preamble += head;
+    // The exchange's StreamState now ends with the WebSocket (WsShared).
+    state_.reset();
+    phase_ = Phase::kClosing;
+    std::string rest;
+    rest.swap(in_);
+    conn_.replace_protocol(make_websocket_http1(conn_, std::move(preamble), std::move(shared)),
+                           std::move(rest), HttpVersion::kHttp11);
+  }
 
  private:
   enum class Phase { kReading, kWaiting, kStreaming, kClosing };
@@ -301,6 +344,11 @@ class Http1Session final : public Protocol {
     auto writer = std::make_shared<ExchangeWriter>(
         conn_.weak_from_this(), conn_.context(), conn_.generation(), exchange_, state_, nullptr,
         conn_.limits().max_stream_queue_bytes);
+    ws_key_.clear();
+    if (is_websocket_handshake(req, http11_)) {
+      ws_key_ = std::string(*req.header("sec-websocket-key"));
+      writer->offer_websocket();
+    }
     conn_.dispatch(std::move(req), std::move(writer));
   }
 
@@ -318,6 +366,7 @@ class Http1Session final : public Protocol {
   bool chunked_ = false;
   bool shutting_down_ = false;
   bool continue_sent_ = false;
+  std::string ws_key_;  // Sec-WebSocket-Key of the current exchange when it is a handshake
 };
 
 }  // namespace

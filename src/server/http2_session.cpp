@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/detail/connection.hpp"
+#include "server/detail/websocket.hpp"
 
 namespace huginn::server::detail {
 namespace {
@@ -50,6 +51,9 @@ struct Stream {
   std::size_t out_off = 0;
   bool eof = false;
   bool deferred = false;
+  std::string protocol;                // RFC 8441 §4 :protocol of an extended CONNECT
+  bool ws_offer = false;               // a valid RFC 8441 WebSocket request
+  std::shared_ptr<WsEngine> ws;        // after accept_websocket: owns the stream's DATA
 };
 
 class Http2Session final : public Protocol {
@@ -74,9 +78,13 @@ class Http2Session final : public Protocol {
     // nghttp2 refuses streams beyond MAX_CONCURRENT_STREAMS with RST_STREAM
     // REFUSED_STREAM (RFC 9113 §5.1.2); the header list size is advisory
     // (§6.5.2) and enforced in on_header with a 431.
-    const std::array<nghttp2_settings_entry, 2> settings{{
+    // RFC 8441 §3: SETTINGS_ENABLE_CONNECT_PROTOCOL lets clients open
+    // WebSockets as extended CONNECT streams (nghttp2 then accepts the
+    // :protocol pseudo-header); Chrome does so only when it is advertised.
+    const std::array<nghttp2_settings_entry, 3> settings{{
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim.max_concurrent_streams},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<std::uint32_t>(lim.max_header_bytes)},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
     }};
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
   }
@@ -119,8 +127,10 @@ class Http2Session final : public Protocol {
 
   void on_bytes(std::string_view bytes) override {
     if (failed_) return;
+    defer_write_ = true;
     const auto rv = nghttp2_session_mem_recv(
         session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    defer_write_ = false;
     if (rv < 0) {
       spdlog::debug("http/2 from {}: {}", to_string(conn_.info().peer),
                     nghttp2_strerror(static_cast<int>(rv)));
@@ -158,16 +168,49 @@ class Http2Session final : public Protocol {
     nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                           nullptr, 0);
+    defer_write_ = true;
     for (auto& [id, s] : streams_) {
-      if (s->streaming) end(*s);
+      if (s->ws) s->ws->close(WebSocket::kGoingAway, "server shutting down");
+      else if (s->streaming) end(*s);
     }
+    defer_write_ = false;
+  }
+
+  void accept_websocket(std::int32_t key, Headers extra, std::shared_ptr<WsShared> shared) override {
+    Stream* s = find(key);
+    if (s == nullptr || s->responded || !s->ws_offer || shutting_down_) {
+      shared->fire_close();
+      if (s != nullptr && !s->responded) {
+        answer_error(*s, 503, "shutting_down", "the server is stopping");
+      }
+      return;
+    }
+    // RFC 8441 §5: a 2xx answers the extended CONNECT; the stream's DATA
+    // then carries WebSocket frames, with no Sec-WebSocket-Accept.
+    s->responded = true;
+    s->streaming = true;
+    const std::int32_t id = s->id;
+    s->ws = std::make_shared<WsEngine>(conn_, std::move(shared), [this, id] {
+      if (Stream* st = find(id)) resume(*st);
+      // Timer-driven output (pings, the end after a close) needs a write.
+      if (!defer_write_) conn_.kick_write();
+    });
+    std::erase_if(extra, [](const auto& f) { return f.first == "sec-websocket-accept"; });
+    nghttp2_data_provider prd{};
+    prd.source.ptr = s;
+    prd.read_callback = &Http2Session::read_websocket;
+    submit(*s, 200, extra, &prd, std::nullopt);
+    s->ws->start();
   }
 
   void abort() override {
     failed_ = true;
     auto streams = std::move(streams_);
     streams_.clear();
-    for (auto& [id, s] : streams) s->state->close();
+    for (auto& [id, s] : streams) {
+      if (s->ws) s->ws->abort();
+      s->state->close();
+    }
   }
 
   void send(std::int32_t key, Response r) override {
@@ -267,6 +310,14 @@ class Http2Session final : public Protocol {
 
   void submit(Stream& s, int status, const Headers& h, bool has_body,
               std::optional<std::size_t> content_length) {
+    nghttp2_data_provider prd{};
+    prd.source.ptr = &s;
+    prd.read_callback = &Http2Session::read_body;
+    submit(s, status, h, has_body ? &prd : nullptr, content_length);
+  }
+
+  void submit(Stream& s, int status, const Headers& h, const nghttp2_data_provider* prd,
+              std::optional<std::size_t> content_length) {
     std::vector<std::pair<std::string, std::string>> fields;
     fields.reserve(h.size() + 2);
     fields.emplace_back(":status", std::to_string(status));
@@ -281,11 +332,7 @@ class Http2Session final : public Protocol {
     std::vector<nghttp2_nv> nva;
     nva.reserve(fields.size());
     for (const auto& [n, v] : fields) nva.push_back(make_nv(n, v));
-    nghttp2_data_provider prd{};
-    prd.source.ptr = &s;
-    prd.read_callback = &Http2Session::read_body;
-    const int rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(),
-                                           has_body ? &prd : nullptr);
+    const int rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), prd);
     if (rv != 0) {
       spdlog::debug("submit_response on stream {}: {}", s.id, nghttp2_strerror(rv));
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
@@ -325,6 +372,13 @@ class Http2Session final : public Protocol {
     auto writer = std::make_shared<ExchangeWriter>(conn_.weak_from_this(), conn_.context(),
                                                    conn_.generation(), s.id, s.state, push_enabled_,
                                                    conn_.limits().max_stream_queue_bytes);
+    // RFC 8441 §4-5: extended CONNECT with :protocol websocket, and the
+    // RFC 6455 version; no Sec-WebSocket-Key over HTTP/2.
+    const auto version = req.header("sec-websocket-version");
+    if (req.method == "CONNECT" && s.protocol == "websocket" && version && *version == "13") {
+      s.ws_offer = true;
+      writer->offer_websocket();
+    }
     conn_.dispatch(std::move(req), std::move(writer));
   }
 
@@ -349,6 +403,24 @@ class Http2Session final : public Protocol {
         s->deferred = true;
         return NGHTTP2_ERR_DEFERRED;
       }
+    }
+    return static_cast<ssize_t>(n);
+  }
+
+  // The data provider of a WebSocket stream: frames straight from the engine,
+  // so its bound (max_stream_queue_bytes) is the only queue.
+  static ssize_t read_websocket(nghttp2_session*, std::int32_t, std::uint8_t* buf,
+                                std::size_t length, std::uint32_t* flags,
+                                nghttp2_data_source* source, void*) {
+    auto* s = static_cast<Stream*>(source->ptr);
+    const std::size_t n = s->ws->read_output(buf, length);
+    if (n == 0) {
+      if (s->ws->finished()) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+      }
+      s->deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
     }
     return static_cast<ssize_t>(n);
   }
@@ -382,6 +454,7 @@ class Http2Session final : public Protocol {
     if (n == ":method") s->req.method = std::move(v);
     else if (n == ":path") s->req.path = std::move(v);
     else if (n == ":authority") s->req.authority = std::move(v);
+    else if (n == ":protocol") s->protocol = std::move(v);
     else if (!n.empty() && n[0] != ':') s->req.headers.emplace_back(std::string(n), std::move(v));
     return 0;
   }
@@ -400,9 +473,14 @@ class Http2Session final : public Protocol {
         Stream* s = self->find(frame->hd.stream_id);
         if (s == nullptr) break;
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+          // A WebSocket peer half-closing its side ends the WebSocket.
+          if (s->ws) s->ws->end_of_input();
+          else self->dispatch(*s);
+        } else if (frame->hd.type == NGHTTP2_HEADERS &&
+                   (s->header_too_large || s->req.method == "CONNECT")) {
+          // 431 without waiting for the body; a CONNECT (RFC 9113 §8.5)
+          // never ends its request, the tunnel is the stream.
           self->dispatch(*s);
-        } else if (frame->hd.type == NGHTTP2_HEADERS && s->header_too_large) {
-          self->dispatch(*s);  // answers 431 without waiting for the body
         }
         break;
       }
@@ -416,6 +494,10 @@ class Http2Session final : public Protocol {
                            const std::uint8_t* data, std::size_t len, void* user) {
     auto* self = static_cast<Http2Session*>(user);
     Stream* s = self->find(stream_id);
+    if (s != nullptr && s->ws) {
+      s->ws->on_bytes(std::string_view(reinterpret_cast<const char*>(data), len));
+      return 0;
+    }
     if (s == nullptr || s->body_too_large || s->dispatched) return 0;
     if (s->req.body.size() + len > self->conn_.limits().max_body_bytes) {
       s->body_too_large = true;
@@ -433,6 +515,7 @@ class Http2Session final : public Protocol {
     if (it == self->streams_.end()) return 0;
     auto s = std::move(it->second);
     self->streams_.erase(it);
+    if (s->ws) s->ws->abort();
     s->state->close();
     if (self->streams_.empty() && !self->shutting_down_) {
       self->conn_.set_deadline(self->conn_.limits().idle_timeout);
@@ -448,6 +531,10 @@ class Http2Session final : public Protocol {
   bool failed_ = false;
   bool shutting_down_ = false;
   bool upgraded_pending_ = false;
+  // Inside nghttp2_session_mem_recv or begin_shutdown: WebSocket output
+  // waits for the connection's own kick_write (no mem_send from callbacks,
+  // no stream erased under the shutdown loop).
+  bool defer_write_ = false;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "server/detail/connection.hpp"
+#include "server/detail/websocket.hpp"
 
 namespace huginn::server::detail {
 
@@ -20,19 +21,24 @@ ExchangeWriter::ExchangeWriter(std::weak_ptr<Connection> conn, std::shared_ptr<S
       push_enabled_(std::move(push_enabled)),
       queue_limit_(queue_limit) {}
 
-bool ExchangeWriter::post(std::function<void(Protocol&)> fn) {
+bool post_to_strand(ServerContext& ctx, const std::weak_ptr<Connection>& conn,
+                    std::function<void(Connection&)> fn) {
   // Posting after the I/O threads are gone would touch a dead io_context.
-  std::shared_lock l(ctx_->post_mu);
-  if (!ctx_->accepting_posts) return false;
-  auto c = conn_.lock();
+  std::shared_lock l(ctx.post_mu);
+  if (!ctx.accepting_posts) return false;
+  auto c = conn.lock();
   if (!c) return false;
-  asio::post(c->strand(), [c, gen = generation_, fn = std::move(fn)] {
-    if (Protocol* p = c->protocol_for(gen)) {
+  asio::post(c->strand(), [c, fn = std::move(fn)] { fn(*c); });
+  return true;
+}
+
+bool ExchangeWriter::post(std::function<void(Protocol&)> fn) {
+  return post_to_strand(*ctx_, conn_, [gen = generation_, fn = std::move(fn)](Connection& c) {
+    if (Protocol* p = c.protocol_for(gen)) {
       fn(*p);
-      c->kick_write();
+      c.kick_write();
     }
   });
-  return true;
 }
 
 bool ExchangeWriter::send(Response response) {
@@ -88,6 +94,33 @@ bool ExchangeWriter::push(std::string path, Response response) {
   return post([key = key_, path = std::move(path), r = std::move(response)](Protocol& p) mutable {
     p.push(key, std::move(path), std::move(r));
   });
+}
+
+std::shared_ptr<WebSocket> ExchangeWriter::accept_websocket(Headers extra) {
+  if (!websocket_offer_ || state_->closed || state_->answered.exchange(true)) return nullptr;
+  state_->finished = true;
+  auto shared = std::make_shared<WsShared>(queue_limit_, state_);
+  auto ws = std::make_shared<WsHandle>(conn_, ctx_, shared);
+  // Whatever stops the accept from reaching the protocol (connection gone,
+  // a stale protocol) still ends the WebSocket, so on_close runs once.
+  const bool posted = post_to_strand(
+      *ctx_, conn_, [gen = generation_, key = key_, extra = std::move(extra), shared](Connection& c) mutable {
+        Protocol* p = c.protocol_for(gen);
+        if (p == nullptr) {
+          shared->fire_close();
+          return;
+        }
+        p->accept_websocket(key, std::move(extra), shared);
+        c.adopt_next_protocol();
+        c.kick_write();
+        c.resume_read();
+      });
+  if (!posted) shared->fire_close();
+  return ws;
+}
+
+void Protocol::accept_websocket(std::int32_t, Headers, std::shared_ptr<WsShared> shared) {
+  shared->fire_close();
 }
 
 }  // namespace huginn::server::detail

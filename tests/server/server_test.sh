@@ -58,6 +58,8 @@ stop_server() {
 }
 
 C=(curl -sS --max-time 10)
+WSC=$(dirname "$0")/ws_client.py
+WSH2=$(dirname "$0")/ws_h2_client.js
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 expect_has() { grep -qF -- "$2" <<<"$1" || fail "$3: '$2' not in: $(head -c 600 <<<"$1")"; }
 
@@ -507,6 +509,104 @@ bind_error)
     >"$WORK/out3" 2>"$WORK/err3"
   expect_has "$(cat "$WORK/err3")" "cannot read certificate /nonexistent.pem" "missing cert"
   stop_server
+  ;;
+ws_handshake)
+  # RFC 6455 §4.2: 101 with the right Sec-WebSocket-Accept, the chosen
+  # subprotocol, and a frame sent along with the handshake not lost; a
+  # wrong version or key is no handshake (426 naming version 13).
+  start_server
+  python3 "$WSC" "$HTTP" handshake || fail "ws:// handshake"
+  python3 "$WSC" --host ::1 "$HTTP6" handshake || fail "ws:// handshake over ::1"
+  python3 "$WSC" --tls "$HTTPS" handshake || fail "wss:// handshake"
+  python3 "$WSC" "$HTTP" badversion || fail "bad version / key"
+  out=$("${C[@]}" --http1.1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP/ws")
+  expect_eq "$out" "426" "plain GET /ws"
+  ;;
+ws_echo)
+  # Echo of messages from 0 bytes to 64 KiB (all three length forms), a
+  # fragmented message with a ping between its fragments, close handshake;
+  # over ws:// (IPv4, IPv6) and wss:// (ALPN http/1.1).
+  start_server
+  python3 "$WSC" "$HTTP" echo || fail "ws:// echo"
+  python3 "$WSC" --host ::1 "$HTTP6" echo || fail "ws:// echo over ::1"
+  python3 "$WSC" --tls "$HTTPS" echo || fail "wss:// echo"
+  python3 "$WSC" --tls --host ::1 "$HTTPS6" echo || fail "wss:// echo over ::1"
+  out=$("${C[@]}" "http://127.0.0.1:$HTTP/ws-stats")
+  expect_has "$out" '"accepted":4' "accepted count"
+  ;;
+ws_push)
+  # Server-initiated messages every 100 ms, then a close with the
+  # application's code and reason.
+  start_server
+  python3 "$WSC" "$HTTP" push || fail "ws:// push"
+  python3 "$WSC" --tls "$HTTPS" push || fail "wss:// push"
+  ;;
+ws_ping)
+  # Pings every 300 ms without input; a client answering them stays, one
+  # that says nothing is dropped after ping + idle timeout (0.3 + 0.6 s).
+  start_server --ws-ping-ms 300 --idle-timeout-ms 600
+  python3 "$WSC" "$HTTP" ping || fail "ws:// ping"
+  python3 "$WSC" --tls "$HTTPS" ping || fail "wss:// ping"
+  if command -v node >/dev/null; then
+    node "$WSH2" "https://127.0.0.1:$HTTPS" ping || fail "h2 websocket ping"
+  fi
+  ;;
+ws_limits)
+  # 1009 over 64 KiB (one frame or fragments), 1003 for binary, 1002 for
+  # an unmasked frame, reserved bits, an orphan continuation, a long ping
+  # or a reserved close code, 1007 for text that is not UTF-8.
+  start_server
+  python3 "$WSC" "$HTTP" limits || fail "ws:// limits"
+  python3 "$WSC" --tls "$HTTPS" limits || fail "wss:// limits"
+  "${C[@]}" --http1.1 "http://127.0.0.1:$HTTP/hello" >/dev/null || fail "server hurt by bad frames"
+  ;;
+ws_slow)
+  # A subscriber that stops reading (4 KiB receive buffer) is refused by
+  # send_text() once 256 KiB are queued and dropped by the caller; another
+  # one on the same feed keeps receiving.
+  start_server --max-queue-bytes 262144
+  python3 "$WSC" "$HTTP" slow "$HTTP" || fail "ws:// slow subscriber"
+  python3 "$WSC" --tls "$HTTPS" slow "$HTTP" || fail "wss:// slow subscriber"
+  ;;
+ws_h2)
+  # RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL, extended CONNECT with
+  # :protocol websocket, two WebSockets and a plain request multiplexed on
+  # one connection, echo, ping, push, close, 1003 and 1009; h2c and h2.
+  need node
+  start_server
+  node "$WSH2" "http://127.0.0.1:$HTTP" echo || fail "h2c websocket"
+  node "$WSH2" "https://127.0.0.1:$HTTPS" echo || fail "h2 websocket"
+  node "$WSH2" "https://[::1]:$HTTPS6" echo || fail "h2 websocket over ::1"
+  ;;
+ws_stop)
+  # Graceful stop closes every WebSocket with 1001: HTTP/1.1 cleartext and
+  # TLS, and HTTP/2 (RFC 8441) when node is there.
+  start_server
+  python3 "$WSC" "$HTTP" hold 2 >"$WORK/h1" 2>&1 &
+  p1=$!
+  python3 "$WSC" --tls "$HTTPS" hold 1 >"$WORK/h2" 2>&1 &
+  p2=$!
+  pids=("$p1" "$p2")
+  files=("$WORK/h1" "$WORK/h2")
+  if command -v node >/dev/null; then
+    node "$WSH2" "https://127.0.0.1:$HTTPS" hold >"$WORK/h3" 2>&1 &
+    pids+=("$!")
+    files+=("$WORK/h3")
+  fi
+  for _ in $(seq 100); do
+    n=0
+    for f in "${files[@]}"; do grep -q '^open' "$f" && n=$((n + 1)); done
+    [[ $n -eq ${#files[@]} ]] && break
+    sleep 0.05
+  done
+  [[ $n -eq ${#files[@]} ]] || fail "websockets did not open: $(cat "${files[@]}")"
+  stop_server
+  echo "graceful stop with ${#files[@]} WebSocket clients: ${STOP_MS} ms"
+  [[ $STOP_MS -lt 2000 ]] || fail "stop took ${STOP_MS} ms"
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || fail "no close 1001: $(cat "${files[$i]}")"
+    expect_has "$(cat "${files[$i]}")" "closed 1001" "close code at stop"
+  done
   ;;
 *)
   fail "unknown case $CASE"

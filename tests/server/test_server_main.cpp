@@ -6,6 +6,12 @@
 //   /slow    answered after 200 ms from another thread
 //   /        pushes /pushed when the peer allows push
 //   /status?c=NNN  that status with a body (dropped for 204/304)
+//   /ws      WebSocket (HTTP/1.1 upgrade or RFC 8441 over HTTP/2): echoes
+//            every text message; "push N" sends "tick I" every 100 ms,
+//            N times; "close CODE" closes with that code; "feed" joins a
+//            feed of 32 KiB messages every 10 ms, and a subscriber whose
+//            send_text() is refused is dropped (close 1008) and counted
+//   /ws-stats  {"accepted":A,"closed":C,"dropped":D} of /ws
 //
 // Prints "ports http=P https=Q [http6=P6 https6=Q6]" once listening; stops
 // gracefully on SIGTERM/SIGINT and prints "stopped in N ms" on stderr.
@@ -17,6 +23,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <atomic>
 #include <list>
 #include <mutex>
 #include <string>
@@ -106,6 +113,14 @@ class Ticker {
     std::lock_guard l(mu_);
     streams_.push_back({std::move(w), count, 0, std::chrono::steady_clock::now()});
   }
+  void add_ws_push(std::shared_ptr<hs::WebSocket> ws, int count) {
+    std::lock_guard l(mu_);
+    ws_pushes_.push_back({std::move(ws), count, 0, std::chrono::steady_clock::now() + 100ms});
+  }
+  void add_feed(std::shared_ptr<hs::WebSocket> ws) {
+    std::lock_guard l(mu_);
+    feed_.push_back(std::move(ws));
+  }
   void add_delayed(std::shared_ptr<hs::ResponseWriter> w, hs::Response r) {
     std::lock_guard l(mu_);
     delayed_.push_back({std::move(w), std::move(r), std::chrono::steady_clock::now() + 200ms});
@@ -114,6 +129,12 @@ class Ticker {
  private:
   struct Stream {
     std::shared_ptr<hs::ResponseWriter> w;
+    int count;
+    int sent;
+    std::chrono::steady_clock::time_point next;
+  };
+  struct WsPush {
+    std::shared_ptr<hs::WebSocket> ws;
     int count;
     int sent;
     std::chrono::steady_clock::time_point next;
@@ -152,14 +173,52 @@ class Ticker {
           ++it;
         }
       }
+      for (auto it = ws_pushes_.begin(); it != ws_pushes_.end();) {
+        if (it->next > now) {
+          ++it;
+          continue;
+        }
+        it->next = now + 100ms;
+        const bool ok = it->ws->send_text("tick " + std::to_string(it->sent));
+        ++it->sent;
+        if (!ok || it->sent >= it->count) it = ws_pushes_.erase(it);
+        else ++it;
+      }
+      if (!feed_.empty() && now >= next_feed_) {
+        next_feed_ = now + 10ms;
+        std::string msg = "feed " + std::to_string(feed_seq_++) + " ";
+        msg.resize(32 * 1024, 'x');
+        for (auto it = feed_.begin(); it != feed_.end();) {
+          if (!(*it)->is_open()) {
+            it = feed_.erase(it);
+          } else if (!(*it)->send_text(msg)) {
+            // The caller's side of backpressure: a subscriber that does
+            // not keep up is cut off, the others go on.
+            ++g_ws_dropped;
+            (*it)->close(hs::WebSocket::kPolicyViolation, "too slow");
+            it = feed_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
     }
   }
+
+ public:
+  static inline std::atomic<int> g_ws_dropped{0};
+
+ private:
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
   std::list<Stream> streams_;
   std::list<Delayed> delayed_;
+  std::list<WsPush> ws_pushes_;
+  std::list<std::shared_ptr<hs::WebSocket>> feed_;
+  std::uint64_t feed_seq_ = 0;
+  std::chrono::steady_clock::time_point next_feed_{};
   std::thread thread_;
 };
 
@@ -171,8 +230,48 @@ hs::Response text(int status, std::string body) {
   return r;
 }
 
+std::atomic<int> g_ws_accepted{0};
+std::atomic<int> g_ws_closed{0};
+
+void handle_ws(Ticker& ticker, const hs::Request& req, const std::shared_ptr<hs::ResponseWriter>& w) {
+  if (!w->is_websocket_request()) {
+    // RFC 6455 §4.4: a version we do not speak gets 426 naming ours.
+    hs::Response r = text(426, "websocket only\n");
+    r.headers.emplace_back("sec-websocket-version", "13");
+    w->send(std::move(r));
+    return;
+  }
+  hs::Headers extra;
+  // RFC 6455 §4.2.2: pick one of the offered subprotocols.
+  if (auto proto = req.header("sec-websocket-protocol"); proto && proto->find("huginn") != std::string_view::npos)
+    extra.emplace_back("sec-websocket-protocol", "huginn");
+  auto ws = w->accept_websocket(std::move(extra));
+  if (!ws) return;
+  ++g_ws_accepted;
+  // The callbacks hold the WebSocket; the transport releases them after
+  // on_close, which breaks the cycle.
+  ws->on_message([&ticker, ws](std::string_view m) {
+    if (m.starts_with("push ")) {
+      ticker.add_ws_push(ws, std::atoi(std::string(m.substr(5)).c_str()));
+    } else if (m.starts_with("close ")) {
+      ws->close(static_cast<std::uint16_t>(std::atoi(std::string(m.substr(6)).c_str())), "asked to");
+    } else if (m == "feed") {
+      ticker.add_feed(ws);
+    } else {
+      ws->send_text(std::string(m));
+    }
+  });
+  ws->on_close([] { ++g_ws_closed; });
+}
+
 void handle(Ticker& ticker, hs::Request req, const std::shared_ptr<hs::ResponseWriter>& w) {
-  if (req.path == "/hello") {
+  if (req.path == "/ws") {
+    handle_ws(ticker, req, w);
+  } else if (req.path == "/ws-stats") {
+    w->send(text(200, "{\"accepted\":" + std::to_string(g_ws_accepted.load()) + ",\"closed\":" +
+                          std::to_string(g_ws_closed.load()) + ",\"dropped\":" +
+                          std::to_string(Ticker::g_ws_dropped.load()) + "}\n"));
+  } else if (req.path == "/hello") {
     w->send(text(200, "hello\n"));
   } else if (req.path == "/echo") {
     std::string j = "{\"method\":\"" + json_escape(req.method) + "\",\"target\":\"" +
@@ -218,7 +317,8 @@ void handle(Ticker& ticker, hs::Request req, const std::shared_ptr<hs::ResponseW
   std::cerr << "huginn-test-server: " << why
             << "\nusage: huginn-test-server [--listen A]... [--tls-listen A]... --state-dir D"
                " [--cert F --key F] [--visitor-log F] [--request-timeout-ms N]"
-               " [--idle-timeout-ms N] [--max-streams N] [--threads N]\n";
+               " [--idle-timeout-ms N] [--max-streams N] [--threads N] [--ws-ping-ms N]"
+               " [--max-queue-bytes N]\n";
   std::exit(2);
 }
 
@@ -249,6 +349,8 @@ int main(int argc, char** argv) {
     else if (a == "--request-timeout-ms") cfg.limits.request_timeout = std::chrono::milliseconds(std::atoi(next().c_str()));
     else if (a == "--idle-timeout-ms") cfg.limits.idle_timeout = std::chrono::milliseconds(std::atoi(next().c_str()));
     else if (a == "--max-streams") cfg.limits.max_concurrent_streams = static_cast<std::uint32_t>(std::atoi(next().c_str()));
+    else if (a == "--ws-ping-ms") cfg.limits.ws_ping_interval = std::chrono::milliseconds(std::atoi(next().c_str()));
+    else if (a == "--max-queue-bytes") cfg.limits.max_stream_queue_bytes = static_cast<std::size_t>(std::atol(next().c_str()));
     else if (a == "--threads") cfg.io_threads = static_cast<unsigned>(std::atoi(next().c_str()));
     else usage("unknown argument " + a);
   }

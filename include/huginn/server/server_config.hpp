@@ -25,6 +25,8 @@ struct ServerLimits {
   std::size_t max_stream_queue_bytes = 1024 * 1024;    // per streamed response, see write()
   std::size_t max_connections = 10'000;                // beyond: accepted and closed at once
   std::size_t visitor_prefix_bytes = 16 * 1024;        // VisitorObserver::on_client_prefix
+  std::size_t ws_max_message_bytes = 64 * 1024;        // WebSocket message from a client -> close 1009
+  std::chrono::milliseconds ws_ping_interval{30'000};  // WebSocket without input -> ping
 };
 
 struct ServerConfig {

@@ -36,6 +36,7 @@ using tcp = asio::ip::tcp;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
 class Connection;
+struct WsShared;
 
 // What all connections of one Server share. Owned by a shared_ptr so that
 // ResponseWriters kept by the application past stop() stay safe to call.
@@ -102,6 +103,9 @@ class Protocol {
   virtual void write(std::int32_t key, std::string chunk) = 0;
   virtual void finish(std::int32_t key) = 0;
   virtual void push(std::int32_t key, std::string path, Response r) = 0;
+  // ResponseWriter::accept_websocket on exchange `key`; a protocol that
+  // cannot (or no longer can) ends `shared` at once.
+  virtual void accept_websocket(std::int32_t key, Headers extra, std::shared_ptr<WsShared> shared);
 };
 
 // TCP or TLS-over-TCP behind one interface, so the protocols are written once.
@@ -148,9 +152,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_gracefully();
   // First request seen: hand the client prefix to the observer now.
   void note_request();
-  // HTTP/1.1 -> HTTP/2 (RFC 7540 §3.2): after the current on_bytes call
-  // returns, `next` replaces the protocol and receives `rest`.
-  void replace_protocol(std::unique_ptr<Protocol> next, std::string rest);
+  // HTTP/1.1 -> HTTP/2 (RFC 7540 §3.2) or WebSocket (RFC 6455): after the
+  // current on_bytes call (or posted writer call) returns, `next` replaces
+  // the protocol and receives `rest`.
+  void replace_protocol(std::unique_ptr<Protocol> next, std::string rest,
+                        HttpVersion version = HttpVersion::kHttp2);
+  void adopt_next_protocol();
   // Runs the Handler, turning an exception into a 500.
   void dispatch(Request req, std::shared_ptr<ResponseWriter> w);
 
@@ -183,6 +190,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t generation_ = 0;
   std::unique_ptr<Protocol> next_protocol_;
   std::string next_rest_;
+  HttpVersion next_version_ = HttpVersion::kHttp2;
   std::string detect_;  // cleartext bytes before the protocol is known
   std::string prefix_;
   bool prefix_sent_ = false;
@@ -213,9 +221,15 @@ class ExchangeWriter final : public ResponseWriter {
   void on_close(std::function<void()> callback) override;
   [[nodiscard]] bool push_enabled() const override;
   bool push(std::string path, Response response) override;
+  [[nodiscard]] bool is_websocket_request() const override { return websocket_offer_; }
+  std::shared_ptr<WebSocket> accept_websocket(Headers extra) override;
+  // Set by the protocol before dispatch: the request is a valid WebSocket
+  // opening handshake (RFC 6455 §4.2.1 / RFC 8441 §4).
+  void offer_websocket() { websocket_offer_ = true; }
 
  private:
   bool post(std::function<void(Protocol&)> fn);
+  bool websocket_offer_ = false;
   std::weak_ptr<Connection> conn_;
   std::shared_ptr<ServerContext> ctx_;
   std::uint64_t generation_;
@@ -224,6 +238,11 @@ class ExchangeWriter final : public ResponseWriter {
   std::shared_ptr<std::atomic<bool>> push_enabled_;
   std::size_t queue_limit_;
 };
+
+// Posts `fn` to the connection's strand unless the connection or the I/O
+// threads are gone (then returns false and `fn` never runs).
+bool post_to_strand(ServerContext& ctx, const std::weak_ptr<Connection>& conn,
+                    std::function<void(Connection&)> fn);
 
 std::unique_ptr<Protocol> make_http1(Connection& c);
 std::unique_ptr<Protocol> make_http2(Connection& c);

@@ -9,6 +9,8 @@
 #include <optional>
 #include <type_traits>
 
+#include "huginn/util/json_escape.hpp"
+
 namespace huginn::report {
 
 namespace {
@@ -24,139 +26,16 @@ constexpr std::size_t kBufferBytes = 1 << 20;
 constexpr std::size_t kMaxWireString = 1024;
 std::string_view wire(std::string_view s) { return s.substr(0, kMaxWireString); }
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
-
-// Bytes copied as they are: printable ASCII and DEL, except '"' and '\'.
-constexpr bool plain_ascii(unsigned char b) { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\'; }
-
-template <typename Out>
-void append_escaped_ascii(Out& out, unsigned char b) {
-  switch (b) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    default: break;
-  }
-  if (b < 0x20) {
-    constexpr std::string_view kHex = "0123456789abcdef";
-    const char esc[6] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xf]};
-    out.append(esc, sizeof esc);
-  } else {
-    out += static_cast<char>(b);
-  }
-}
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (a byte >=
-// 0x80), or 0 when none starts there; `bad_at` is then the offset of the
-// first byte that breaks it (RFC 3629 §4 table: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or the remaining length when the
-// string ends inside the sequence.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad_at) {
-  const auto lead = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80;  // bounds of the second byte
-  unsigned char hi = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    len = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    len = 3;
-    if (lead == 0xe0) lo = 0xa0;
-    if (lead == 0xed) hi = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    len = 4;
-    if (lead == 0xf0) lo = 0x90;
-    if (lead == 0xf4) hi = 0x8f;
-  } else {
-    bad_at = 0;
-    return 0;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size()) {
-      bad_at = k;
-      return 0;
-    }
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < lo || b > hi) {
-      bad_at = k;
-      return 0;
-    }
-    lo = 0x80;
-    hi = 0xbf;
-  }
-  return len;
-}
-
-// Index of the first byte at or after `i` that plain_ascii() rejects, or
-// s.size(). Eight bytes at a time (SWAR): a byte needs a look when it is
-// below 0x20, has its top bit set, or equals '"' or '\\'.
-std::size_t plain_run_end(std::string_view s, std::size_t i) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-  // A byte of the result has its top bit set iff that byte of w is zero
-  // (exact when no byte of w has its top bit set, as checked first).
-  const auto zero_bytes = [](std::uint64_t w) { return (w - kOnes) & ~w & kHigh; };
-  while (s.size() - i >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, sizeof w);
-    if ((w & kHigh) != 0) break;
-    const std::uint64_t special = ((w - kOnes * 0x20) & kHigh) |  // below 0x20 (no top bits)
-                                  zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
-    if (special != 0) break;
-    i += 8;
-  }
-  while (i < s.size() && plain_ascii(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
-}
-
+// String escaping is the project's one implementation (util/json_escape.hpp,
+// byte for byte nlohmann::json's replace mode), into our own buffer.
 template <typename Out>
 void json_string(Out& out, std::string_view s) {
-  out += '"';
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t run = plain_run_end(s, i);
-    out.append(s.data() + i, run - i);
-    i = run;
-    if (i == s.size()) break;
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      append_escaped_ascii(out, b);
-      ++i;
-      continue;
-    }
-    std::size_t bad_at = 0;
-    const std::size_t len = utf8_sequence(s, i, bad_at);
-    if (len != 0) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      // One U+FFFD for the broken prefix; the byte that broke it starts
-      // afresh (it may be valid on its own), unless it was the lead byte.
-      out += kReplacement;
-      i += bad_at == 0 ? 1 : bad_at;
-    }
-  }
-  out += '"';
+  util::append_json_string(out, s);
 }
 
 template <typename Out>
 void json_latin1_string(Out& out, std::string_view bytes) {
-  out += '"';
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (plain_ascii(b)) {
-      out += c;
-    } else if (b < 0x80) {
-      append_escaped_ascii(out, b);
-    } else {
-      const char utf8[2] = {static_cast<char>(0xc0 | (b >> 6)), static_cast<char>(0x80 | (b & 0x3f))};
-      out.append(utf8, 2);
-    }
-  }
-  out += '"';
+  util::append_json_latin1_string(out, bytes);
 }
 
 template <typename T>

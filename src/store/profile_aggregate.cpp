@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "store/profile_json.hpp"
+#include "huginn/util/json_escape.hpp"
 
 namespace huginn::store::detail {
 
@@ -25,7 +25,7 @@ Atom intern_json_array(StringPool& pool, const Range& names) {
   std::string json = "[";
   for (const auto& name : names) {
     if (json.size() > 1) json += ',';
-    append_json_string(json, wire(name));
+    util::append_json_string(json, wire(name));
   }
   json += ']';
   return pool.intern(json);

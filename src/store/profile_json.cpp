@@ -1,18 +1,18 @@
 #include "store/profile_json.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <ranges>
 
 #include "huginn/store/verdict.hpp"
+#include "huginn/util/json_escape.hpp"
+#include "store/json_text_builder.hpp"
 
 namespace huginn::store::detail {
 
 namespace {
 
-bool plain_ascii(unsigned char b) { return b >= 0x20 && b < 0x7f && b != '"' && b != '\\'; }
+using util::append_json_string;
 
 template <typename T>
 void put_uint(std::string& out, T value) {
@@ -103,15 +103,22 @@ void put_http_sig(Object& o, const SigSection& s) {
   append_json_string(o.key("params"), s.params.view());
 }
 
-void put_tcp(std::string& out, const Aggregate& a) {
-  Object t(out);
+// Each record is its own shared piece (the SYN's with the key "tcp"), so a
+// piece is shared by every host with that record, whatever its other
+// records. The uptime differs per host: it stays the revision's own.
+void put_tcp(JsonTextBuilder& b, Object& o, const Aggregate& a) {
+  b.begin_shared();
+  Object t(o.key("tcp"));
   if (a.syn) put_tcp_sig(t.key("syn"), *a.syn);
+  b.cut();
   if (a.syn_ack) put_tcp_sig(t.key("syn_ack"), *a.syn_ack);
+  b.cut();
   if (a.mtu) {
     Object m(t.key("mtu"));
     put_uint(m.key("value"), a.mtu->value);
     put_atom(m.key("link"), a.mtu->link);
   }
+  b.end_shared();
   if (a.uptime) {
     Object u(t.key("uptime"));
     put_uint(u.key("seconds"), std::uint64_t{a.uptime->minutes} * 60);
@@ -120,47 +127,71 @@ void put_tcp(std::string& out, const Aggregate& a) {
   }
 }
 
-void put_http(std::string& out, const Aggregate& a) {
-  Object h(out);
+// Sections are shared pieces; the wire strings that may be unique per
+// host (User-Agent, path, Server, SNI) are references to their pooled
+// text between them (JsonTextBuilder::put_string).
+void put_http(JsonTextBuilder& b, Object& top, const Aggregate& a) {
+  b.begin_shared();
+  Object h(top.key("http"));
   if (a.http_request) {
     const HttpRequestSection& r = *a.http_request;
     Object o(h.key("request"));
     put_http_sig(o, r.sig);
     put_atom(o.key("lang"), r.lang);
-    put_atom(o.key("user_agent"), r.user_agent);
+    o.key("user_agent");
+    b.put_string(r.user_agent);
     put_bool(o.key("dishonest"), r.dishonest);
     put_atom(o.key("method"), r.method);
-    put_atom(o.key("path"), r.path);
+    o.key("path");
+    b.put_string(r.path);
     o.key("header_order") += r.header_order_json.view();  // rendered JSON array
     put_match(o.key("match"), r.sig);
   }
+  b.cut();
   if (a.http_response) {
     const HttpResponseSection& r = *a.http_response;
     Object o(h.key("response"));
     put_http_sig(o, r.sig);
-    put_atom(o.key("server"), r.server);
+    o.key("server");
+    b.put_string(r.server);
     put_bool(o.key("dishonest"), r.dishonest);
     put_match(o.key("match"), r.sig);
   }
+  b.end_shared();
 }
 
-void put_tls(std::string& out, const TlsSection& t) {
-  Object o(out);
-  append_json_string(o.key("ja4"), t.ja4.view());
-  append_json_string(o.key("ja4_r"), t.ja4_r.view());
-  append_json_string(o.key("ja4_o"), t.ja4_o.view());
-  append_json_string(o.key("ja4_ro"), t.ja4_ro.view());
-  append_json_string(o.key("ja4_stable"), t.ja4_stable.view());
-  put_atom(o.key("sni"), t.sni);
-  o.key("alpn") += t.alpn_json.view();  // rendered JSON array
+// `key` and the object `fill` writes, as shared pieces.
+template <typename Fill>
+void put_shared_object(JsonTextBuilder& b, Object& top, std::string_view key, Fill&& fill) {
+  b.begin_shared();
+  {
+    Object o(top.key(key));
+    fill(o);
+  }
+  b.end_shared();
 }
 
-void put_http2(std::string& out, const Http2Section& h) {
-  Object o(out);
-  append_json_string(o.key("akamai"), h.akamai.view());
-  append_json_string(o.key("pseudo_header_order"), h.pseudo_header_order.view());
-  put_atom(o.key("user_agent"), h.user_agent);
-  put_atom(o.key("http_signature"), h.http_signature);
+void put_tls(JsonTextBuilder& b, Object& top, const TlsSection& t) {
+  put_shared_object(b, top, "tls", [&](Object& o) {
+    append_json_string(o.key("ja4"), t.ja4.view());
+    append_json_string(o.key("ja4_r"), t.ja4_r.view());
+    append_json_string(o.key("ja4_o"), t.ja4_o.view());
+    append_json_string(o.key("ja4_ro"), t.ja4_ro.view());
+    append_json_string(o.key("ja4_stable"), t.ja4_stable.view());
+    o.key("sni");
+    b.put_string(t.sni);
+    o.key("alpn") += t.alpn_json.view();  // rendered JSON array
+  });
+}
+
+void put_http2(JsonTextBuilder& b, Object& top, const Http2Section& h) {
+  put_shared_object(b, top, "http2", [&](Object& o) {
+    append_json_string(o.key("akamai"), h.akamai.view());
+    append_json_string(o.key("pseudo_header_order"), h.pseudo_header_order.view());
+    o.key("user_agent");
+    b.put_string(h.user_agent);
+    put_atom(o.key("http_signature"), h.http_signature);
+  });
 }
 
 void put_reason_words(std::string& out, std::uint16_t reasons) {
@@ -241,18 +272,6 @@ std::string_view summary_browser(const Aggregate& a) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  if (std::all_of(s.begin(), s.end(), [](char c) { return plain_ascii(static_cast<unsigned char>(c)); })) {
-    out += '"';
-    out += s;
-    out += '"';
-    return;
-  }
-  // Rare: escapes or non-ASCII. nlohmann's serializer does RFC 8259
-  // escaping and replaces invalid UTF-8 with U+FFFD.
-  out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 void append_rfc3339_ms(std::string& out, std::int64_t ts_us) {
   using namespace std::chrono;
   const sys_time<microseconds> tp{microseconds{ts_us}};
@@ -275,7 +294,8 @@ void append_rfc3339_ms(std::string& out, std::int64_t ts_us) {
   out += 'Z';
 }
 
-ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::string_view etag_prefix) {
+ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::string_view etag_prefix,
+                               StringPool& pool) {
   ProfileRevision rev;
   rev.ip = a.ip;
   rev.ip_text = a.ip.to_rfc5952_string();
@@ -291,8 +311,10 @@ ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::strin
   if (a.tls) rev.has |= kHasTls;
   if (a.http2) rev.has |= kHasHttp2;
 
-  std::string& out = rev.json;
-  out.reserve(1024);
+  // The revision's own bytes: address, sequence number, times, count,
+  // uptime, history; everything else is shared pieces.
+  JsonTextBuilder b(pool);
+  std::string& out = b.out();
   {
     Object o(out);
     append_json_string(o.key("ip"), rev.ip_text);
@@ -306,6 +328,7 @@ ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::strin
     append_rfc3339_ms(last, a.last_seen_us);
     last += '"';
     put_uint(o.key("connections"), a.connections);
+    b.begin_shared();
     if (rev.os.empty()) {
       o.key("os") += "null";
     } else {
@@ -316,13 +339,13 @@ ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::strin
     } else {
       append_json_string(o.key("browser"), rev.browser);
     }
-    if ((rev.has & kHasTcp) != 0) put_tcp(o.key("tcp"), a);
-    if ((rev.has & kHasHttp) != 0) put_http(o.key("http"), a);
-    if (a.tls) put_tls(o.key("tls"), *a.tls);
-    if (a.http2) put_http2(o.key("http2"), *a.http2);
+    b.end_shared();
+    if ((rev.has & kHasTcp) != 0) put_tcp(b, o, a);
+    if ((rev.has & kHasHttp) != 0) put_http(b, o, a);
+    if (a.tls) put_tls(b, o, *a.tls);
+    if (a.http2) put_http2(b, o, *a.http2);
     const Verdict v = verdict_of(a);
-    {
-      Object vo(o.key("verdict"));
+    put_shared_object(b, o, "verdict", [&](Object& vo) {
       append_json_string(vo.key("status"), v.status);
       std::string& reasons = vo.key("reasons");
       reasons += '[';
@@ -331,10 +354,10 @@ ProfileRevision build_revision(const Aggregate& a, std::uint64_t seq, std::strin
         append_json_string(reasons, v.reasons[i]);
       }
       reasons += ']';
-    }
+    });
     put_history(o.key("history"), a.history);
   }
-  out.shrink_to_fit();
+  rev.json = b.finish();
 
   rev.etag = "\"";
   rev.etag += etag_prefix;

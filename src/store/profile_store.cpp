@@ -79,25 +79,20 @@ struct JournalEntry {
 
 // A rough per-profile figure for StoreCounters::approx_bytes: the
 // aggregate's list node, the shard map node and bucket, the revision with
-// its control block, and the heap blocks of its strings.
+// its control block, and the heap blocks of its strings and of its JSON's
+// own block (the shared pieces are counted once, in the pool).
 std::size_t heap_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
 std::size_t profile_bytes(const ProfileRevision& rev) {
   constexpr std::size_t kFixed = sizeof(Aggregate) + 16 + sizeof(Row) + sizeof(packet::IpAddress) + 24 + 8 +
                                  sizeof(ProfileRevision) + 16;
-  return kFixed + heap_bytes(rev.json) + heap_bytes(rev.ip_text) + heap_bytes(rev.os) + heap_bytes(rev.browser) +
-         heap_bytes(rev.ja4) + heap_bytes(rev.etag);
+  constexpr std::size_t kMallocHeader = 16;
+  return kFixed + rev.json.own_bytes() + kMallocHeader + heap_bytes(rev.ip_text) + heap_bytes(rev.os) +
+         heap_bytes(rev.browser) + heap_bytes(rev.ja4) + heap_bytes(rev.etag);
 }
 
 // ASCII case folding: labels and products are ASCII, and the free-text
 // search treats other bytes as they are.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool icontains(std::string_view haystack, std::string_view lower_needle) {
-  if (lower_needle.empty()) return true;
-  const auto it = std::search(haystack.begin(), haystack.end(), lower_needle.begin(), lower_needle.end(),
-                              [](char h, char n) { return ascii_lower(h) == n; });
-  return it != haystack.end();
-}
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -219,6 +214,11 @@ struct ProfileStore::Impl {
     lru.erase(agg);
     profile_bytes_total -= profile_bytes(*old.rev);
     old = Row();  // releases its Atoms before the pool's size is read
+    if (lru.empty()) {
+      pool.collect();
+    } else {
+      pool.maybe_collect();
+    }
     profiles.store(lru.size(), std::memory_order_relaxed);
     update_bytes();
     emit(++next_seq, type, ip, nullptr);
@@ -268,7 +268,7 @@ struct ProfileStore::Impl {
 
     const std::uint64_t s = ++next_seq;
     // Built before any reader lock is taken: readers never wait for JSON.
-    auto rev = std::make_shared<const ProfileRevision>(detail::build_revision(agg, s, etag_prefix));
+    auto rev = std::make_shared<const ProfileRevision>(detail::build_revision(agg, s, etag_prefix, pool));
     profile_bytes_total += profile_bytes(*rev);
     Row next = row_of(rev, is_new ? lru.begin() : shard.rows[it->second].agg);
     Row old;  // freed after the shard lock is released
@@ -284,6 +284,7 @@ struct ProfileStore::Impl {
     }
     if (old.rev) profile_bytes_total -= profile_bytes(*old.rev);
     old = Row();
+    pool.maybe_collect();
     observations.fetch_add(1, std::memory_order_relaxed);
     (is_new ? created : updated).fetch_add(1, std::memory_order_relaxed);
     profiles.store(lru.size(), std::memory_order_relaxed);
@@ -363,7 +364,6 @@ QueryResult ProfileStore::query(const Query& q) const {
   const std::string os = q.os ? lowercase(*q.os) : std::string();
   const std::string browser = q.browser ? lowercase(*q.browser) : std::string();
   const bool text = q.q && !q.q->empty();
-  const std::string needle = text ? lowercase(*q.q) : std::string();
   const std::size_t want = q.limit == 0 ? 0 : q.offset + std::min(q.limit, SIZE_MAX - q.offset);
 
   // `rev` is valid under the shard lock (the row holds it) and, once
@@ -422,7 +422,7 @@ QueryResult ProfileStore::query(const Query& q) const {
     }
   }
   if (text) {
-    std::erase_if(picked, [&](const Candidate& c) { return !icontains(c.keep->json, needle); });
+    std::erase_if(picked, [&](const Candidate& c) { return !c.keep->json.contains_ci(*q.q); });
     result.total = picked.size();
   }
   if (q.offset >= picked.size() || want == 0) return result;

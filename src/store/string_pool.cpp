@@ -1,38 +1,64 @@
 #include "store/string_pool.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <new>
+
 namespace huginn::store::detail {
 
 namespace {
-// A map node, the Node and its text's heap block; a rough figure for
-// StoreCounters::approx_bytes, not an allocator's exact accounting.
-std::size_t node_bytes(const std::string& text) {
-  constexpr std::size_t kOverhead = 64 + sizeof(Atom) + 48;
-  return kOverhead + (text.capacity() > 15 ? text.capacity() + 1 : 0);
+
+void destroy(TextNode* node) {
+  node->~TextNode();
+  ::operator delete(node);
 }
+
+// The node's heap block and its set entry (node, bucket); a rough figure
+// for StoreCounters::approx_bytes, not an allocator's exact accounting.
+std::size_t node_bytes(std::size_t size) { return 32 + 8 + ((sizeof(TextNode) + size + 8 + 15) & ~std::size_t{15}); }
+
 }  // namespace
 
-void Atom::reset() noexcept {
-  if (node_ == nullptr) return;
-  if (--node_->refs == 0) node_->pool->erase(node_);
-  node_ = nullptr;
+void TextNode::release() noexcept {
+  if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
+}
+
+StringPool::~StringPool() {
+  for (TextNode* node : nodes_) node->release();
 }
 
 Atom StringPool::intern(std::string_view text) {
+  text = text.substr(0, std::numeric_limits<std::uint32_t>::max() - 1);
   if (const auto it = nodes_.find(text); it != nodes_.end()) {
-    ++it->second->refs;
-    return Atom(it->second.get());
+    (*it)->retain();
+    return Atom(*it);
   }
-  auto node = std::make_unique<Atom::Node>(Atom::Node{this, 1, std::string(text)});
-  Atom::Node* raw = node.get();
-  bytes_ += node_bytes(raw->text);
-  nodes_.emplace(std::string_view(raw->text), std::move(node));
-  return Atom(raw);
+  void* block = ::operator new(sizeof(TextNode) + text.size());
+  // Two references: the pool's and the returned Atom's.
+  auto* node = new (block) TextNode{{2}, static_cast<std::uint32_t>(text.size())};
+  if (!text.empty()) std::memcpy(static_cast<char*>(block) + sizeof(TextNode), text.data(), text.size());
+  nodes_.insert(node);
+  bytes_ += node_bytes(text.size());
+  return Atom(node);
 }
 
-void StringPool::erase(Atom::Node* node) {
-  bytes_ -= node_bytes(node->text);
-  // Erase by iterator: the key views the text that erasing frees.
-  if (const auto it = nodes_.find(std::string_view(node->text)); it != nodes_.end()) nodes_.erase(it);
+void StringPool::collect() {
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    TextNode* node = *it;
+    // Only the pool holds it, and only this thread (the writer) could take
+    // a new reference: 1 -> 0 cannot race with anyone. Acquire: every
+    // holder's reads of the text happened before its release.
+    std::uint32_t only_pool = 1;
+    if (node->refs.compare_exchange_strong(only_pool, 0, std::memory_order_acquire, std::memory_order_relaxed)) {
+      bytes_ -= node_bytes(node->size);
+      it = nodes_.erase(it);  // hashes the text: erase before freeing it
+      destroy(node);
+    } else {
+      ++it;
+    }
+  }
+  collect_at_ = std::max(kMinCollect, 2 * nodes_.size());
 }
 
 }  // namespace huginn::store::detail

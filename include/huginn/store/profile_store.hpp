@@ -13,7 +13,8 @@
 //
 // Every change gets a store-wide, strictly increasing sequence number and
 // becomes a StoreEvent in a bounded journal (realtime delivery resumes
-// from it). JSON is serialised once per revision, on the writer side.
+// from it). JSON is serialised once per revision, on the writer side, as a
+// JsonText whose sections are shared with other hosts' revisions.
 //
 // Time: first_seen/last_seen come from the observations (capture clock);
 // TTL expiry uses the store's Clock (wall clock by default), counted from
@@ -31,6 +32,7 @@
 #include "huginn/analyzer/analyzer.hpp"
 #include "huginn/analyzer/observation.hpp"
 #include "huginn/packet/ip_address.hpp"
+#include "huginn/store/json_text.hpp"
 
 namespace huginn::store {
 
@@ -62,7 +64,7 @@ struct ProfileRevision {
   std::string browser;  // HTTP app label or User-Agent product, empty when unknown
   std::string ja4;      // latest JA4, empty when none
   std::uint8_t has = 0; // HasBits
-  std::string json;     // the profile object, serialised once
+  JsonText json;        // the profile object, serialised once (shared pieces: json_text.hpp)
   std::string etag;     // strong validator for this revision ("\"<seq>\"" or similar)
 };
 using ProfilePtr = std::shared_ptr<const ProfileRevision>;

@@ -17,7 +17,7 @@ using namespace test;
 json profile_json(const ProfileStore& store, const packet::IpAddress& ip) {
   const ProfilePtr p = store.get(ip);
   if (!p) return nullptr;
-  return json::parse(p->json);  // throws on invalid JSON or UTF-8
+  return json::parse(p->json.str());  // throws on invalid JSON or UTF-8
 }
 
 TEST(StoreProfileJson, FirstSynMakesAMinimalProfile) {
@@ -25,7 +25,7 @@ TEST(StoreProfileJson, FirstSynMakesAMinimalProfile) {
   store.apply(syn(ip4(1), kT0 + 123'456));
   const ProfilePtr p = store.get(ip4(1));
   ASSERT_TRUE(p);
-  const json j = json::parse(p->json);
+  const json j = json::parse(p->json.str());
   EXPECT_EQ(j["ip"], "10.0.0.1");
   EXPECT_EQ(j["first_seen"], "2026-11-25T10:00:00.123Z");
   EXPECT_EQ(j["last_seen"], "2026-11-25T10:00:00.123Z");
@@ -77,7 +77,7 @@ TEST(StoreProfileJson, FullProfileHasEverySection) {
   store.apply(syn(ip, kT0 + 6'000'000));
   const ProfilePtr p = store.get(ip);
   ASSERT_TRUE(p);
-  const json j = json::parse(p->json);
+  const json j = json::parse(p->json.str());
   EXPECT_EQ(j["connections"], 2);
   EXPECT_EQ(j["first_seen"], "2026-11-25T10:00:00.000Z");
   EXPECT_EQ(j["last_seen"], "2026-11-25T10:00:06.000Z");

@@ -170,10 +170,10 @@ TEST(ProfileStore, RevisionsAreImmutable) {
   ProfileStore store(config());
   store.apply(syn(ip4(1), kT0));
   const ProfilePtr first = store.get(ip4(1));
-  const std::string json = first->json;
+  const std::string json = first->json.str();
   store.apply(tls(ip4(1), kT0));
   EXPECT_TRUE(store.erase(ip4(1)));
-  EXPECT_EQ(first->json, json);
+  EXPECT_EQ(first->json.str(), json);
   EXPECT_EQ(first->seq, 1U);
   EXPECT_EQ(first->has, kHasTcp);
 }

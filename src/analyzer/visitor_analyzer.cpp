@@ -48,12 +48,16 @@ bool is_app_kind(ObservationKind k) {
 }
 
 // Records about the server side are never passed on: the server is this
-// process, and its half of a replay is the synthetic SYN+ACK below.
+// process, and its half of a replay is the synthetic SYN+ACK below. Nor
+// are p0f's host change / IP sharing verdicts: its NAT scoring here would
+// weigh real SYNs against synthetic SYN+ACKs and sees only the connections
+// made to us; the capture path, when it runs, reports them.
 class FilterSink final : public ObservationSink {
  public:
   explicit FilterSink(ObservationSink& out) : out_(out) {}
   void on_observation(const Observation& obs) override {
     if (obs.subject == Subject::kServer) return;
+    if (obs.kind == ObservationKind::kHostChange || obs.kind == ObservationKind::kIpSharing) return;
     if (pass == Pass::kAppOnly && !is_app_kind(obs.kind)) return;
     out_.on_observation(obs);
   }

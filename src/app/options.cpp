@@ -8,12 +8,13 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: huginn-profiler [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]
 
-Passive network fingerprinting (p0f v3 TCP signatures) from live traffic or
-capture files.
+Passive network fingerprinting (p0f v3 TCP and HTTP signatures, TLS JA4,
+HTTP/2) from live traffic or capture files, with a live dashboard and API.
 
 Commands:
   analyze [options] FILE...     analyze pcap/pcapng files at full speed
-  serve   [options] ['filter']  capture live traffic (or -r FILE) and keep running
+  serve   [options] ['filter']  capture live traffic (or -r FILE), keep a
+                                profile per IP and serve the dashboard and API
 
 Options of both commands:
   -f FILE           p0f fingerprint database (default /etc/p0f/p0f.fp)
@@ -30,7 +31,23 @@ Options of serve:
   -p                put the interface in promiscuous mode
   --snaplen N       bytes captured per packet (default 65535)
   --buffer-size N   kernel capture buffer in bytes (default 4194304)
+  --no-capture      no packet capture: profile only the server's own visitors
   'filter'          a BPF expression, as for tcpdump and p0f
+  --listen ADDR     cleartext HTTP/1.1 + HTTP/2 listener, HOST:PORT or
+                    [V6]:PORT; repeatable; "none" disables (default
+                    127.0.0.1:8080)
+  --tls-listen ADDR HTTPS listener (ALPN h2, http/1.1); repeatable; "none"
+                    disables (default 127.0.0.1:8443)
+  --tls-cert FILE   certificate chain (PEM); with --tls-key. Without them a
+                    self-signed certificate is made once in the state dir
+  --tls-key FILE    private key (PEM)
+  --state-dir DIR   kept across restarts (default /var/lib/huginn-profiler
+                    as root, else $XDG_STATE_HOME/huginn-profiler)
+  --io-threads N    server I/O threads (default 2)
+  --profile-ttl S   forget a profile S seconds after its last change
+                    (default 3600)
+  --max-profiles N  profiles kept at most; the least recently seen goes
+                    first (default 100000)
 
 Global options:
   --log-level LVL   trace, debug, info, warn, error or off (default info)
@@ -152,6 +169,32 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
         return UsageError{std::string(arg) + " takes an integer >= " + std::to_string(lo) +
                           ", not '" + std::string(*v) + "'"};
       (arg == "--snaplen" ? o.snaplen : o.buffer_bytes) = static_cast<int>(n);
+    } else if (arg == "--no-capture") {
+      if (serve_only.empty()) serve_only = arg;
+      o.no_capture = true;
+    } else if (arg == "--listen" || arg == "--tls-listen") {
+      if (serve_only.empty()) serve_only = arg;
+      auto v = value(arg);
+      if (!v || v->empty()) return missing(arg);
+      (arg == "--listen" ? o.listen : o.tls_listen).emplace_back(*v);
+    } else if (arg == "--tls-cert" || arg == "--tls-key" || arg == "--state-dir") {
+      if (serve_only.empty()) serve_only = arg;
+      auto v = value(arg);
+      if (!v || v->empty()) return missing(arg);
+      (arg == "--tls-cert" ? o.tls_cert : arg == "--tls-key" ? o.tls_key : o.state_dir) =
+          std::string(*v);
+    } else if (arg == "--io-threads" || arg == "--profile-ttl" || arg == "--max-profiles") {
+      if (serve_only.empty()) serve_only = arg;
+      auto v = value(arg);
+      if (!v) return missing(arg);
+      const std::uint64_t max = arg == "--io-threads" ? 64 : 100'000'000;
+      std::uint64_t n = 0;
+      if (!parse_uint(*v, max, n) || n == 0)
+        return UsageError{std::string(arg) + " takes an integer from 1 to " + std::to_string(max) +
+                          ", not '" + std::string(*v) + "'"};
+      if (arg == "--io-threads") o.io_threads = static_cast<unsigned>(n);
+      else if (arg == "--profile-ttl") o.profile_ttl_s = static_cast<std::uint32_t>(n);
+      else o.max_profiles = n;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return UsageError{"unknown option '" + std::string(arg) + "'"};
     } else if (!have_command) {
@@ -171,6 +214,10 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     if (positional.empty()) return UsageError{"analyze needs at least one capture file"};
     o.files = std::move(positional);
   } else {
+    if (o.tls_cert.has_value() != o.tls_key.has_value())
+      return UsageError{"--tls-cert and --tls-key go together"};
+    if (o.no_capture && (o.read_file || !positional.empty()))
+      return UsageError{"--no-capture excludes -r and a capture filter"};
     // Like p0f and tcpdump, the filter may be one quoted argument or several words.
     for (const auto& w : positional) {
       if (!o.filter.empty()) o.filter += ' ';

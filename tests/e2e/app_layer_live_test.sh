@@ -30,16 +30,7 @@ require_tools curl openssl nghttpd
 [[ -x /usr/bin/python3 ]] || skip "/usr/bin/python3 not installed"
 export TZ=UTC
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-app.XXXXXX")
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir app
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -68,7 +59,7 @@ poll_until 10 listening "$tls_port" || fail "openssl s_server did not start: $(c
 poll_until 10 listening "$h2_port" || fail "nghttpd did not start: $(cat "$work/nghttpd.log")"
 
 out="$work/huginn.jsonl"
-"$HUGINN_BIN" serve -i lo -o "$out" --format jsonl "tcp port $tls_port or tcp port $h2_port" \
+"$HUGINN_BIN" serve -i lo --listen none --tls-listen none -o "$out" --format jsonl "tcp port $tls_port or tcp port $h2_port" \
   >"$work/serve.stdout" 2>"$work/serve.stderr" &
 serve_pid=$!
 pids+=("$serve_pid")

@@ -90,6 +90,10 @@ expect_error unknown_output_format 2 'xml'          -- analyze --format xml "$sy
 expect_error unknown_log_level     2 'loud'         -- --log-level loud analyze "$syn_pcap"
 expect_error unknown_log_format    2 'yaml'         -- --log-format yaml analyze "$syn_pcap"
 expect_error bad_limits            2 '(-m|CONN)'    -- analyze -m ten,twenty "$syn_pcap"
+expect_error serve_flag_on_analyze 2 'listen'       -- analyze --listen 127.0.0.1:0 "$syn_pcap"
+expect_error cert_without_key      2 'tls-key'      -- serve --no-capture --tls-cert "$notes"
+expect_error bad_io_threads        2 'io-threads'   -- serve --no-capture --io-threads 0
+expect_error no_capture_with_file  2 'no-capture'   -- serve --no-capture -r "$syn_pcap"
 
 # Everything else: exit 1, naming the file, line or interface.
 expect_error missing_capture  1 'no-such-capture\.pcap' -- analyze "$work/no-such-capture.pcap"
@@ -99,6 +103,20 @@ expect_error bad_database     1 'bad\.fp:6([^0-9]|$)'   -- analyze -f "$bad_fp" 
 expect_error unwritable_log   1 'no-such-dir'           -- analyze -o "$work/no-such-dir/out.log" "$syn_pcap"
 expect_error unknown_iface    1 'nonexistent0'          -- serve -i nonexistent0
 expect_error bad_filter_file  1 '(filter|BPF|syntax)'   -- serve -r "$syn_pcap" 'tcp port'
+expect_error bad_listen       1 '999999'                -- serve --no-capture --listen 127.0.0.1:999999
+expect_error listen_not_ip    1 'example\.org'          -- serve --no-capture --listen example.org:80
+expect_error bad_cert         1 'notes\.txt'            -- serve --no-capture --tls-listen 127.0.0.1:0 --listen none \
+  --state-dir "$work/state" --tls-cert "$notes" --tls-key "$notes"
+# A port already taken: the error names the address.
+busy_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' \
+  "$busy_port" &
+busy_pid=$!
+sleep 0.3
+expect_error port_in_use      1 "127\.0\.0\.1:$busy_port" -- serve --no-capture --tls-listen none \
+  --listen "127.0.0.1:$busy_port"
+kill "$busy_pid" 2>/dev/null || true
+wait "$busy_pid" 2>/dev/null || true
 if [[ ${EUID:-$(id -u)} -eq 0 ]]; then
   expect_error bad_filter_live 1 '(filter|BPF|syntax)'  -- serve -i lo 'tcp port ((('
 else

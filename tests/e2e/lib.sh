@@ -27,6 +27,22 @@ require_tools() {
   done
 }
 
+# make_workdir TAG: sets $work to a new temporary directory and pids=();
+# at exit every PID in "${pids[@]}" is killed and reaped, then $work is
+# removed.
+make_workdir() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-$1.XXXXXX")
+  pids=()
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+e2e_cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
 # poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.
 poll_until() {
   local deadline=$((SECONDS + $1))

@@ -31,23 +31,14 @@ require_tools curl
 [[ $mode == jsonl ]] || require_tools p0f
 export TZ=UTC
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-live.XXXXXX")
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir live
 
 start_http_server "" "$work/www" "$work/http.log"
 pids+=("$http_pid")
 filter="tcp port $http_port"
 
 out="$work/huginn.$mode"
-"$HUGINN_BIN" serve -i lo -o "$out" --format "$mode" "$filter" \
+"$HUGINN_BIN" serve -i lo --listen none --tls-listen none -o "$out" --format "$mode" "$filter" \
   >"$work/serve.stdout" 2>"$work/serve.stderr" &
 serve_pid=$!
 pids+=("$serve_pid")

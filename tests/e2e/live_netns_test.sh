@@ -68,7 +68,7 @@ pids+=("$http_pid")
 filter="tcp port $http_port"
 
 out="$work/huginn.$mode"
-ip netns exec "$sns" "$HUGINN_BIN" serve -i vs -o "$out" --format "$mode" "$filter" \
+ip netns exec "$sns" "$HUGINN_BIN" serve -i vs --listen none --tls-listen none -o "$out" --format "$mode" "$filter" \
   >"$work/serve.stdout" 2>"$work/serve.stderr" &
 serve_pid=$!
 pids+=("$serve_pid")

@@ -17,7 +17,8 @@
 //    fingerprinted too (which no capture can see). Only its HTTP and
 //    HTTP/2 records are passed on; its TCP records would repeat outer's.
 // Records carry the connection's exact 4-tuple: nothing is joined by
-// guessing. Without a saved SYN (kernel without TCP_SAVE_SYN, or the
+// guessing. Host change / IP sharing records are not passed on (see
+// FilterSink): the capture path reports them from the whole traffic. Without a saved SYN (kernel without TCP_SAVE_SYN, or the
 // server's backlog overflowed) a placeholder SYN built from the 4-tuple
 // carries the replay, and its TCP records are not passed on.
 //

@@ -41,6 +41,18 @@ struct Options {
   int snaplen = limits::kDefaultSnaplen;
   int buffer_bytes = limits::kDefaultPcapBufferBytes;
   std::string filter;  // BPF expression; words after the options are joined with spaces
+  bool no_capture = false;  // --no-capture: serve only the server's own visitors
+
+  // serve: the HTTP server and the profile store (docs/server.md).
+  // Empty lists mean the defaults; "none" as the only entry disables.
+  std::vector<std::string> listen;      // --listen HOST:PORT (cleartext)
+  std::vector<std::string> tls_listen;  // --tls-listen HOST:PORT
+  std::optional<std::string> tls_cert;  // --tls-cert FILE (PEM chain)
+  std::optional<std::string> tls_key;   // --tls-key FILE (PEM)
+  std::optional<std::string> state_dir; // --state-dir DIR
+  unsigned io_threads = 2;              // --io-threads N
+  std::uint32_t profile_ttl_s = 3600;   // --profile-ttl SECONDS
+  std::size_t max_profiles = 100'000;   // --max-profiles N
 };
 
 // What parsing produced: options to run, or a request to print help/version,

@@ -1,7 +1,9 @@
 #include "huginn/capture/pcap_file_reader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <cstring>
 #include <utility>
 
 #include "huginn/packet/link_type.hpp"
@@ -119,11 +121,15 @@ ReadStatus PcapFileReader::next(RawFrame& frame) {
     return fail("truncated dump file; tried to read " + std::to_string(kRecordHeaderBytes) +
                 " header bytes, only got " + std::to_string(in_.remaining()));
   }
-  // Cannot fail below: 16 bytes are present.
-  const std::uint32_t sec = *u32();
-  const std::uint32_t sub = *u32();  // micro- or nanoseconds
-  const std::uint32_t caplen = *u32();
-  const std::uint32_t len = *u32();
+  // One copy of the 16 bytes present, then a byte swap for a file written
+  // in the other byte order: the four fields without four bounds checks.
+  std::array<std::uint32_t, 4> fields{};
+  static_assert(sizeof(fields) == kRecordHeaderBytes);
+  std::memcpy(fields.data(), in_.bytes(kRecordHeaderBytes)->data(), kRecordHeaderBytes);
+  if (big_endian_ != (std::endian::native == std::endian::big)) {
+    for (auto& f : fields) f = __builtin_bswap32(f);
+  }
+  const auto [sec, sub, caplen, len] = fields;  // sub: micro- or nanoseconds
 
   // libpcap checks the bound before reading the data, and names the
   // snaplen when the record exceeds that too.

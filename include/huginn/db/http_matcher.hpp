@@ -7,11 +7,14 @@
 // Thread-safety: immutable after construction; every member is const and
 // may be called from any thread. Holds pointers into the P0fDb, which must
 // outlive it.
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "huginn/db/p0f_db.hpp"
@@ -50,9 +53,48 @@ class HttpMatcher {
   // when none does.
   [[nodiscard]] std::optional<std::uint32_t> ua_os_name_id(std::string_view user_agent) const;
 
+  // Header names interned as small integers: every known header has one.
+  // An observed header whose name is not known gets kUnknownHeader, which
+  // no record names, so comparing ids is comparing names exactly.
+  using HeaderId = std::uint32_t;
+  static constexpr HeaderId kUnknownHeader = 0xffffffff;
+
  private:
-  const P0fDb& db_;
-  std::unordered_set<std::string> known_;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct HeaderRule {
+    HeaderId id = kUnknownHeader;
+    bool optional = false;
+    const std::string* value = nullptr;  // into the P0fDb; null: any value
+  };
+  // A set of header ids below kMaskIds, one bit each.
+  static constexpr HeaderId kMaskIds = 256;
+  using IdMask = std::array<std::uint64_t, kMaskIds / 64>;
+  // One record with its names replaced by ids (same order as the section).
+  struct CompiledRecord {
+    const HttpSigRecord* record = nullptr;
+    std::vector<HeaderRule> horder;
+    std::vector<HeaderId> habsent;
+    // A necessary condition checked first: the non-optional horder ids
+    // (`required`) must all be present and no habsent id (`absent`) may
+    // be. Ids from kMaskIds on are left out, so the full test still runs.
+    IdMask required{};
+    IdMask absent{};
+  };
+
+  static void add_to_mask(IdMask& mask, HeaderId id);
+  [[nodiscard]] HeaderId header_id(std::string_view name) const;
+  [[nodiscard]] std::vector<CompiledRecord> compile(const std::vector<HttpSigRecord>& section) const;
+  // p0f's http_find_match test of one record; ids[i] is the id of
+  // ts.headers[i], and `present` holds every id of `ids`.
+  static bool matches(const CompiledRecord& rec, const fingerprint::http::HttpSignature& ts,
+                      std::span<const HeaderId> ids, const IdMask& present);
+
+  std::unordered_map<std::string, HeaderId, StringHash, std::equal_to<>> ids_;
+  std::vector<CompiledRecord> request_;
+  std::vector<CompiledRecord> response_;
   std::vector<std::pair<std::string, std::uint32_t>> ua_os_;  // keyword, name id
 };
 

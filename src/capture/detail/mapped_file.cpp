@@ -24,10 +24,12 @@ void MappedFile::advise(std::size_t offset) {
     (void)madvise(static_cast<std::uint8_t*>(addr_) + dropped_, behind - dropped_, MADV_DONTNEED);
     dropped_ = behind;
   }
-  // Ahead: up to two windows past `offset`, from where the last call ended.
+  // Ahead: up to two windows past `offset`, from the page where the last
+  // call ended: madvise(2) takes a page-aligned start and fails with EINVAL
+  // otherwise, which would leave every later page to fault in on its own.
   // Both calls are advice; a kernel without MADV_POPULATE_READ (before
   // Linux 5.14) refuses it and the pages fault in one by one instead.
-  const std::size_t start = std::max(populated_, behind);
+  const std::size_t start = std::max(populated_ / page * page, behind);
   const std::size_t end = std::min(size_, offset + 2 * kWindowBytes);
   if (end > start) {
     (void)madvise(static_cast<std::uint8_t*>(addr_) + start, end - start, MADV_POPULATE_READ);

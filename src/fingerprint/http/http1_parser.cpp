@@ -1,5 +1,8 @@
 #include "huginn/fingerprint/http/http1_parser.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace huginn::fingerprint::http {
 
 namespace {
@@ -134,12 +137,14 @@ ParseResult read_headers(std::span<const std::uint8_t> buf, bool more_possible, 
     ++off;
     if (byte_at(buf, off) == ' ' || byte_at(buf, off) == '\t') ++off;
 
+    // The value runs to the '\n', looked for in at most kMaxHeaderValue + 1
+    // bytes (vstart <= len here): a longer value is malformed, a shorter
+    // one with no '\n' yet needs more bytes.
     const std::size_t vstart = off;
-    std::size_t vlen = 0;
-    while (off < len && vlen <= kMaxHeaderValue && byte_at(buf, off) != '\n') {
-      ++off;
-      ++vlen;
-    }
+    const std::size_t limit = std::min(len, vstart + kMaxHeaderValue + 1);
+    const void* nl = std::memchr(buf.data() + vstart, '\n', limit - vstart);
+    off = nl == nullptr ? limit : static_cast<std::size_t>(static_cast<const std::uint8_t*>(nl) - buf.data());
+    std::size_t vlen = off - vstart;
     if (vlen > kMaxHeaderValue) return malformed(ParseError::kHeaderValueTooLong);
     if (off == len) return need_more(more_possible);
     // The byte before vstart is ':' or a blank, so a CR here is the value's.

@@ -144,6 +144,47 @@ TEST_F(HttpMatcherTest, KnownHeadersAndUaOs) {
   EXPECT_FALSE(matcher_->ua_os_name_id(std::string("x\0Linux", 7)).has_value());
 }
 
+// More header names than the matcher's quick-reject bit masks hold (256):
+// names interned past them must still be required, ordered and absent.
+TEST(HttpMatcherManyNames, NamesBeyondTheMasksStillDecide) {
+  std::string text = "classes = win,unix,other\n[http:request]\n";
+  // 300 fillers are interned first, so the names below get ids >= 300.
+  for (int r = 0; r < 10; ++r) {
+    text += "label = s:!:Filler" + std::to_string(r) + ":\nsys = @unix\nsig = *:";
+    for (int h = 0; h < 30; ++h) {
+      text += (h ? "," : "") + std::string("F") + std::to_string(r * 30 + h);
+    }
+    text += "::\n";
+  }
+  text += "label = s:!:Late:\nsys = @unix\nsig = 1:Late-A,?Late-B,Late-C=[v]:Late-D:\n";
+  auto r = parse_p0f_db(text, "many.fp");
+  ASSERT_TRUE(std::holds_alternative<P0fDb>(r)) << std::get<DbError>(r).to_string();
+  const P0fDb& db = std::get<P0fDb>(r);
+  const HttpMatcher matcher(db);
+  const auto name_of = [&](std::vector<fh::Http1Header> headers) -> std::string {
+    fh::HttpSignature sig;
+    sig.http_ver = 1;
+    sig.headers = std::move(headers);
+    const HttpMatch m = matcher.match(sig);
+    return m.record == nullptr ? "???" : db.names[m.record->label->name_id];
+  };
+  EXPECT_EQ(name_of({{"Late-A", "1"}, {"Late-B", "2"}, {"Late-C", "xvx"}}), "Late");
+  EXPECT_EQ(name_of({{"Late-A", "1"}, {"Late-C", "v"}}), "Late");
+  EXPECT_EQ(name_of({{"Late-A", "1"}}), "???");                                 // Late-C missing
+  EXPECT_EQ(name_of({{"Late-C", "v"}, {"Late-A", "1"}}), "???");                // out of order
+  EXPECT_EQ(name_of({{"Late-A", "1"}, {"Late-C", "v"}, {"Late-B", "2"}}), "???");  // ?Late-B misplaced
+  EXPECT_EQ(name_of({{"Late-A", "1"}, {"Late-C", "w"}}), "???");                // value lacks "v"
+  EXPECT_EQ(name_of({{"Late-A", "1"}, {"Late-C", "v"}, {"Late-D", "x"}}), "???");  // absent one present
+  // More observed headers than the parser's kMaxHeaders (40 here).
+  std::vector<fh::Http1Header> many;
+  for (int i = 0; i < 38; ++i) many.push_back({"X-" + std::to_string(i), "1"});
+  many.push_back({"Late-A", "1"});
+  many.push_back({"Late-C", "v"});
+  EXPECT_EQ(name_of(many), "Late");
+  many.push_back({"Late-D", "1"});
+  EXPECT_EQ(name_of(many), "???");
+}
+
 TEST(HttpMatcherRealDb, FirefoxAndApache) {
   const auto path = test::p0f_fp_path();
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;

@@ -301,16 +301,20 @@ struct Router::Impl {
     return r;
   }
 
-  // Any query parameter on a route that takes none is a 400.
-  std::optional<Response> reject_params(const Request& req) const {
+  // Any query parameter on a route that takes none (other than `allowed`,
+  // a decimal number) is a 400.
+  std::optional<Response> reject_params(const Request& req, std::string_view allowed = {}) const {
     if (req.query.empty()) return std::nullopt;
     std::vector<detail::QueryParam> params;
     detail::QueryError err;
     if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
       return detail::json_error(400, err.message, err.parameter);
     }
-    if (params.empty()) return std::nullopt;
-    return detail::json_error(400, "unknown query parameter", params.front().name);
+    for (const auto& [name, value] : params) {
+      if (allowed.empty() || name != allowed) return detail::json_error(400, "unknown query parameter", name);
+      if (!parse_decimal(value)) return detail::json_error(400, "expected a number", name);
+    }
+    return std::nullopt;
   }
 
   store::Query parse_profile_query(const Request& req) const {
@@ -399,6 +403,7 @@ struct Router::Impl {
       std::size_t n = store.clear();
       return json_ok("{\"deleted\":" + std::to_string(n) + "}", kNoStore);
     }
+    if (auto poll = parse_poll(req)) return changes(req, *poll);
     store::Query q;
     try {
       q = parse_profile_query(req);
@@ -446,8 +451,108 @@ struct Router::Impl {
     return finish(req, json_ok(std::move(body), kNoCache), etag, nullptr, &req.query);
   }
 
+  // GET /api/profiles?since=SEQ[&wait=SECONDS]: the polling fallback of
+  // the real-time channels (docs/realtime.md). Takes no other parameter.
+  struct Poll {
+    std::uint64_t since = 0;
+    std::chrono::seconds wait{0};
+    std::optional<Response> error;
+  };
+  static constexpr std::uint64_t kMaxWaitSeconds = 60;
+  static constexpr std::size_t kMaxPollEvents = 1000;
+
+  std::optional<Poll> parse_poll(const Request& req) const {
+    if (req.query.find("since=") == std::string::npos) return std::nullopt;
+    std::vector<detail::QueryParam> params;
+    detail::QueryError err;
+    Poll poll;
+    if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
+      poll.error = detail::json_error(400, err.message, err.parameter);
+      return poll;
+    }
+    bool have_since = false;
+    for (const auto& [name, value] : params) {
+      if (name == "since") {
+        auto v = parse_decimal(value);
+        if (!v) {
+          poll.error = detail::json_error(400, "expected a sequence number", "since");
+          return poll;
+        }
+        poll.since = *v;
+        have_since = true;
+      } else if (name == "wait") {
+        auto v = parse_decimal(value);
+        if (!v || *v > kMaxWaitSeconds) {
+          poll.error = detail::json_error(
+              400, "expected whole seconds from 0 to " + std::to_string(kMaxWaitSeconds), "wait");
+          return poll;
+        }
+        poll.wait = std::chrono::seconds(*v);
+      } else {
+        poll.error = detail::json_error(400, "not allowed together with since", name);
+        return poll;
+      }
+    }
+    if (!have_since) return std::nullopt;
+    return poll;
+  }
+
+  // The journal after `since`: {"reset":false,"seq":S,"changes":[...]} with
+  // each change {"type":"profile","seq":N,"profile":{...}} or
+  // {"type":"expired"|"deleted","seq":N,"ip":"..."}; or, when `since` is
+  // older than the journal (or from another run), {"reset":true,"seq":S,
+  // "profiles":[...every profile...]}. The ETag names the answer's seq, so
+  // a poller that is up to date gets 304.
+  Response changes(const Request& req, const Poll& poll) const {
+    if (poll.error) return *poll.error;
+    const store::Changes ch = store.changes_since(poll.since, kMaxPollEvents);
+    std::string body;
+    if (ch.reset) {
+      auto all = store.snapshot();
+      body = "{\"reset\":true,\"seq\":" + std::to_string(ch.seq) + ",\"profiles\":[";
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (i != 0) body += ',';
+        all[i]->json.append_to(body);
+      }
+      body += "]}";
+    } else {
+      body = "{\"reset\":false,\"seq\":" + std::to_string(ch.seq) + ",\"changes\":[";
+      bool first = true;
+      for (const auto& e : ch.events) {
+        if (!first) body += ',';
+        first = false;
+        body += "{\"type\":\"";
+        body += e.profile ? "profile" : store::event_type_name(e.type);
+        body += "\",\"seq\":" + std::to_string(e.seq);
+        if (e.profile) {
+          body += ",\"profile\":";
+          e.profile->json.append_to(body);
+        } else {
+          body += ",\"ip\":\"" + e.ip_text + "\"";  // RFC 5952 text: nothing to escape
+        }
+        body += '}';
+      }
+      body += "]}";
+    }
+    const std::string etag = "\"" + boot_tag + "-c" + std::to_string(poll.since) + "-" +
+                             std::to_string(ch.seq) + (ch.reset ? "r" : "") + "\"";
+    return finish(req, json_ok(std::move(body), kNoCache), etag);
+  }
+
+  // Whether a long poll should wait: nothing after `since` yet.
+  [[nodiscard]] bool poll_would_wait(const Request& req, Poll& poll) const {
+    if (req.method != "GET" || req.path != "/api/profiles" || !config.waiter) return false;
+    auto parsed = parse_poll(req);
+    if (!parsed || parsed->error || parsed->wait.count() == 0) return false;
+    poll = *parsed;
+    return store.seq() <= poll.since;
+  }
+
   Response profile(const Request& req) {
-    if (auto bad = reject_params(req)) return *bad;
+    // `rev=N` names the revision an HTTP/2 push announced
+    // (/api/profiles/{ip}?rev=N, docs/realtime.md); the current revision is
+    // answered whatever N is, as the push already carried N itself.
+    if (auto bad = reject_params(req, "rev")) return *bad;
     std::string_view raw = std::string_view(req.path).substr(kProfilesPrefix.size());
     auto text = detail::percent_decode(raw, false);
     std::optional<packet::IpAddress> ip;
@@ -730,6 +835,18 @@ void Router::handle(Request request, std::shared_ptr<server::ResponseWriter> wri
         it->second.handler(std::move(request), writer);
         return;
       }
+    }
+    Impl::Poll poll;
+    if (impl_->poll_would_wait(request, poll)) {
+      // Long poll: answered on the waiter's thread when the store moves past
+      // `since` or the wait ends (then with an empty change list). Refused
+      // waits (too many waiters) are answered at once.
+      auto shared = std::make_shared<Request>(std::move(request));
+      bool waiting = impl_->config.waiter(poll.since, poll.wait, [this, shared, writer] {
+        writer->send(respond(*shared));
+      });
+      if (!waiting) writer->send(respond(*shared));
+      return;
     }
     writer->send(respond(request));
   } catch (const std::exception&) {

@@ -22,6 +22,7 @@
 #include "huginn/app/commands.hpp"
 #include "huginn/capture/capture_thread.hpp"
 #include "huginn/capture/pcap_source.hpp"
+#include "huginn/realtime/event_hub.hpp"
 #include "huginn/server/server.hpp"
 #include "huginn/server/server_config.hpp"
 #include "huginn/server/visitor.hpp"
@@ -124,8 +125,8 @@ class VisitorBridge final : public server::VisitorObserver {
 class ServeStatus final : public api::StatusSource {
  public:
   ServeStatus(const Options& opts, const db::P0fDb& db, const GuardedAnalyzer& an,
-              const analyzer::VisitorAnalyzer& va)
-      : an_(an), va_(va) {
+              const analyzer::VisitorAnalyzer& va, const realtime::EventHub& hub)
+      : an_(an), va_(va), hub_(hub) {
     base_.db_path = opts.fp_file;
     base_.db_loaded = true;
     base_.db_signatures = db.tcp_request.size() + db.tcp_response.size() +
@@ -175,12 +176,14 @@ class ServeStatus final : public api::StatusSource {
     const util::Counters visitor_counters = va_.counters();
     for (const auto& [name, n] : analyzer_counters.all()) st.analyzer_counters.emplace_back(name, n);
     for (const auto& [name, n] : visitor_counters.all()) st.server_counters.emplace_back(name, n);
+    for (const auto& [name, n] : hub_.counters()) st.server_counters.emplace_back("realtime_" + name, n);
     return st;
   }
 
  private:
   const GuardedAnalyzer& an_;
   const analyzer::VisitorAnalyzer& va_;
+  const realtime::EventHub& hub_;
   mutable std::mutex mu_;
   api::ServiceStatus base_;
   capture::CaptureStats file_stats_;
@@ -250,8 +253,20 @@ int run_serve(const Options& opts) {
   visitor_config.analyzer = analyzer_config(opts);
   analyzer::VisitorAnalyzer visitors(*db, visitor_config, sink);
   VisitorBridge bridge(visitors);
-  ServeStatus status(opts, *db, an, visitors);
-  api::Router router(store, status);
+  // Real-time delivery (docs/realtime.md): SSE, the HTTP/2 push stream, and
+  // the long polls of GET /api/profiles?since=&wait=.
+  realtime::EventHub hub(store);
+  ServeStatus status(opts, *db, an, visitors, hub);
+  api::RouterConfig router_config;
+  router_config.waiter = [&hub](std::uint64_t since, std::chrono::milliseconds wait,
+                                std::function<void()> ready) {
+    return hub.wait(since, wait, [ready = std::move(ready)](realtime::WaitResult, std::uint64_t) {
+             ready();
+           }) == realtime::WaitStart::kWaiting;
+  };
+  api::Router router(store, status, router_config);
+  router.mount("/events", {"GET"}, hub.sse_handler());
+  router.mount("/api/profiles/stream", {"GET"}, hub.stream_handler());
 
   // Signals are taken synchronously by this thread (sigwait); every thread
   // started after this inherits the blocked mask, so none is interrupted.
@@ -365,8 +380,10 @@ int run_serve(const Options& opts) {
     }
   }
 
-  // Shutdown order (docs/server.md): stop accepting and finish in-flight
-  // responses, then stop capture; the whole within 2 s.
+  // Shutdown order (docs/server.md): end the event streams and long polls,
+  // stop accepting and finish in-flight responses, then stop capture; the
+  // whole within 2 s.
+  hub.stop();
   http.stop(std::chrono::milliseconds(1500));
   if (capture) {
     capture->stop();

@@ -43,6 +43,13 @@ struct RouterConfig {
   // stats). Level 1 keeps most of JSON's ratio at a fraction of level 6's
   // CPU; the embedded assets are compressed once, at level 9.
   int gzip_level = 1;
+  // Long poll (`GET /api/profiles?since=S&wait=SECONDS`): starts a wait
+  // and calls `ready` exactly once, on any thread, when the store's seq
+  // passes `since` or the time is up; returns false (and never calls
+  // `ready`) when it cannot wait. Empty: `wait` is accepted and answered
+  // at once. app/ wires the real-time hub's waiter here.
+  std::function<bool(std::uint64_t since, std::chrono::milliseconds wait, std::function<void()> ready)>
+      waiter;
   // Wall clock for uptime in /api/health; injectable for tests.
   std::function<std::chrono::system_clock::time_point()> clock;
 };

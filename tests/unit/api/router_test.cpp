@@ -94,7 +94,7 @@ TEST_F(RouterTest, BadParametersAreNamedIn400) {
                         Case{"/api/profiles?limit=99999999999999999999999", "limit"},
                         Case{"/api/profiles?offset=1e3", "offset"}, Case{"/api/profiles?sort=name", "sort"},
                         Case{"/api/profiles?order=up", "order"}, Case{"/api/profiles?has=tcp,udp", "has"},
-                        Case{"/api/profiles?has=", "has"}, Case{"/api/profiles?since=3", "since"},
+                        Case{"/api/profiles?has=", "has"}, Case{"/api/profiles?since=3&os=x", "os"},
                         Case{"/api/profiles?os=a&os=b", "os"}, Case{"/api/profiles?os=%zz", "os"},
                         Case{"/api/profiles?os=%4", "os"}, Case{"/api/profiles/10.0.0.1?x=1", "x"},
                         Case{"/api/stats?pretty", "pretty"}, Case{"/metrics?x=", "x"}}) {
@@ -542,6 +542,84 @@ TEST_F(RouterTest, RouteTableMatchesWhatTheRouterAnswers) {
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(header(wrong, "allow"), std::string(route.methods));
   }
+}
+
+}  // namespace
+}  // namespace huginn::api::test
+
+namespace huginn::api::test {
+namespace {
+
+// GET /api/profiles?since=: the polling fallback (docs/realtime.md).
+TEST_F(RouterTest, SinceReturnsTheChangesAfterASequenceNumber) {
+  fill();
+  const std::uint64_t mid = store_.seq();
+  store_.apply(syn(v4(10, 0, 0, 9), 2000, "Linux 3.11 and newer"));
+  ASSERT_TRUE(store_.erase(v4(10, 0, 0, 1)));
+  auto r = get("/api/profiles?since=" + std::to_string(mid));
+  ASSERT_EQ(r.status, 200);
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j.at("reset"), false);
+  EXPECT_EQ(j.at("seq"), store_.seq());
+  ASSERT_EQ(j.at("changes").size(), 2u);
+  EXPECT_EQ(j["changes"][0]["type"], "profile");
+  EXPECT_EQ(j["changes"][0]["profile"]["ip"], "10.0.0.9");
+  EXPECT_EQ(j["changes"][1]["type"], "deleted");
+  EXPECT_EQ(j["changes"][1]["ip"], "10.0.0.1");
+  EXPECT_GT(j["changes"][1]["seq"].get<std::uint64_t>(), j["changes"][0]["seq"].get<std::uint64_t>());
+
+  // Up to date: no changes, and the ETag turns a repeat into 304.
+  auto now = get("/api/profiles?since=" + std::to_string(store_.seq()));
+  ASSERT_EQ(now.status, 200);
+  EXPECT_TRUE(json::parse(now.body).at("changes").empty());
+  auto again = get("/api/profiles?since=" + std::to_string(store_.seq()),
+                   server::Headers{{"if-none-match", header(now, "etag").value_or("")}});
+  EXPECT_EQ(again.status, 304);
+
+  // From the future (another run of the server): a reset with everything.
+  auto reset = get("/api/profiles?since=999999");
+  auto rj = json::parse(reset.body);
+  EXPECT_EQ(rj.at("reset"), true);
+  EXPECT_EQ(rj.at("profiles").size(), 4u);
+}
+
+TEST_F(RouterTest, SinceRejectsOtherParametersAndBadWaits) {
+  EXPECT_EQ(get("/api/profiles?since=x").status, 400);
+  EXPECT_EQ(get("/api/profiles?since=1&wait=61").status, 400);
+  EXPECT_EQ(get("/api/profiles?since=1&os=linux").status, 400);
+}
+
+TEST(RouterLongPoll, WaitsUntilTheStoreMovesThenAnswers) {
+  store::ProfileStore store{store::StoreConfig{}};
+  FixedStatus status;
+  std::function<void()> pending;
+  std::uint64_t asked_since = 99;
+  RouterConfig cfg;
+  cfg.waiter = [&](std::uint64_t since, std::chrono::milliseconds wait, std::function<void()> ready) {
+    asked_since = since;
+    EXPECT_EQ(wait, std::chrono::seconds(5));
+    pending = std::move(ready);
+    return true;
+  };
+  Router router(store, status, cfg);
+  auto writer = std::make_shared<CaptureWriter>();
+  router.handle(make_request("GET", "/api/profiles?since=0&wait=5", {}), writer);
+  EXPECT_EQ(writer->sends, 0);  // held: nothing after seq 0 yet
+  EXPECT_EQ(asked_since, 0u);
+  ASSERT_TRUE(pending);
+  store.apply(syn(v4(10, 0, 0, 3), 1000, "Linux 3.11 and newer"));
+  pending();
+  ASSERT_EQ(writer->sends, 1);
+  auto j = json::parse(writer->response->body);
+  ASSERT_EQ(j.at("changes").size(), 1u);
+  EXPECT_EQ(j["changes"][0]["profile"]["ip"], "10.0.0.3");
+
+  // Something newer than `since` already: answered at once, no wait.
+  auto now = std::make_shared<CaptureWriter>();
+  pending = nullptr;
+  router.handle(make_request("GET", "/api/profiles?since=0&wait=5", {}), now);
+  EXPECT_EQ(now->sends, 1);
+  EXPECT_FALSE(pending);
 }
 
 }  // namespace

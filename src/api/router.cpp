@@ -572,7 +572,7 @@ struct Router::Impl {
 
   Response me(const Request& req) {
     if (auto bad = reject_params(req)) return *bad;
-    packet::IpAddress ip = detail::unmap_ipv4(req.conn.peer.addr);
+    packet::IpAddress ip = req.conn.peer.addr.unmapped();
     store::ProfilePtr p = store.get(ip);
     if (!p && !(ip == req.conn.peer.addr)) p = store.get(req.conn.peer.addr);
     if (!p) {

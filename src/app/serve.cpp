@@ -318,18 +318,16 @@ int run_serve(const Options& opts) {
     return fail(e.what());
   }
   // The server logs its listeners; these lines are the URLs to open.
-  for (const auto& ep : http.cleartext_endpoints()) {
-    spdlog::info("dashboard at http://{}/", server::to_string(ep));
-    if (!is_loopback(ep.addr))
-      spdlog::warn("{} is not a loopback address: the dashboard and API are reachable from the network",
-                   server::to_string(ep));
-  }
-  for (const auto& ep : http.tls_endpoints()) {
-    spdlog::info("dashboard at https://{}/", server::to_string(ep));
-    if (!is_loopback(ep.addr))
-      spdlog::warn("{} is not a loopback address: the dashboard and API are reachable from the network",
-                   server::to_string(ep));
-  }
+  auto announce = [](const char* scheme, const std::vector<server::SocketEndpoint>& endpoints) {
+    for (const auto& ep : endpoints) {
+      spdlog::info("dashboard at {}://{}/", scheme, server::to_string(ep));
+      if (!is_loopback(ep.addr))
+        spdlog::warn("{} is not a loopback address: the dashboard and API are reachable from the network",
+                     server::to_string(ep));
+    }
+  };
+  announce("http", http.cleartext_endpoints());
+  announce("https", http.tls_endpoints());
 
   std::thread file_thread;
   if (capture) {

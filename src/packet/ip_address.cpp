@@ -2,9 +2,35 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace huginn::packet {
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  // INET6_ADDRSTRLEN (46) counts the NUL; inet_pton needs a C string.
+  char buf[46];
+  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress a;
+  if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) return a;
+  if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
+    a.version = IpVersion::v6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+IpAddress IpAddress::unmapped() const {
+  static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (version != IpVersion::v6 || !std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), bytes.begin())) {
+    return *this;
+  }
+  return v4(bytes[12], bytes[13], bytes[14], bytes[15]);
+}
 
 std::string IpAddress::to_string() const {
   char buf[48];  // "ffff:" x 8 = 40 characters, plus NUL

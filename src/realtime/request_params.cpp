@@ -1,7 +1,5 @@
 #include "realtime/request_params.hpp"
 
-#include <arpa/inet.h>
-
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -49,18 +47,9 @@ std::optional<std::uint64_t> parse_seq(std::string_view text) {
 }
 
 std::optional<std::string> normalise_ip(std::string_view text) {
-  if (text.empty() || text.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
-  const std::string s(text);
-  std::array<std::uint8_t, 16> b{};
-  if (inet_pton(AF_INET, s.c_str(), b.data()) == 1) {
-    return packet::IpAddress::v4(b[0], b[1], b[2], b[3]).to_rfc5952_string();
-  }
-  if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) return std::nullopt;
-  // RFC 4291 §2.5.5.2: ::ffff:0:0/96 carries an IPv4 address.
-  bool mapped = b[10] == 0xff && b[11] == 0xff;
-  for (int i = 0; i < 10; ++i) mapped = mapped && b[static_cast<std::size_t>(i)] == 0;
-  if (mapped) return packet::IpAddress::v4(b[12], b[13], b[14], b[15]).to_rfc5952_string();
-  return packet::IpAddress::v6(b).to_rfc5952_string();
+  auto ip = packet::IpAddress::parse(text);
+  if (!ip) return std::nullopt;
+  return ip->unmapped().to_rfc5952_string();
 }
 
 std::optional<StreamParams> parse_stream_params(std::string_view query, std::string_view resume_name,

@@ -1,5 +1,4 @@
 // Listen-address parsing and configuration defaults.
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <array>
@@ -11,16 +10,13 @@
 namespace huginn::server {
 namespace {
 
+// "[V6]" must hold IPv6, a bare host IPv4 (or "localhost").
 std::optional<packet::IpAddress> parse_ip(const std::string& host, bool bracketed) {
-  if (bracketed) {
-    std::array<std::uint8_t, 16> b{};
-    if (inet_pton(AF_INET6, host.c_str(), b.data()) != 1) return std::nullopt;
-    return packet::IpAddress::v6(b);
-  }
-  if (host == "localhost") return packet::IpAddress::v4(127, 0, 0, 1);
-  std::array<std::uint8_t, 4> b{};
-  if (inet_pton(AF_INET, host.c_str(), b.data()) != 1) return std::nullopt;
-  return packet::IpAddress::v4(b[0], b[1], b[2], b[3]);
+  if (!bracketed && host == "localhost") return packet::IpAddress::v4(127, 0, 0, 1);
+  auto ip = packet::IpAddress::parse(host);
+  const auto want = bracketed ? packet::IpVersion::v6 : packet::IpVersion::v4;
+  if (!ip || ip->version != want) return std::nullopt;
+  return ip;
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "tcp_packet_builder.hpp"
 
-#include <arpa/inet.h>
-
 #include <stdexcept>
 #include <string>
 
@@ -43,17 +41,8 @@ std::size_t addr_len(const packet::IpAddress& a) {
 }  // namespace
 
 packet::IpAddress parse_ip(std::string_view text) {
-  packet::IpAddress a;
-  const std::string s(text);
-  if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
-    a.version = packet::IpVersion::v4;
-    return a;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
-    a.version = packet::IpVersion::v6;
-    return a;
-  }
-  throw std::invalid_argument("not an IP address: " + s);
+  if (auto a = packet::IpAddress::parse(text)) return *a;
+  throw std::invalid_argument("not an IP address: " + std::string(text));
 }
 
 TcpPacketBuilder TcpPacketBuilder::syn_ack_for(const TcpPacketBuilder& request) {

@@ -5,7 +5,9 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace huginn::packet {
 
@@ -27,6 +29,14 @@ struct IpAddress {
   // users paste addresses into other tools.
   [[nodiscard]] std::string to_rfc5952_string() const;
   [[nodiscard]] std::size_t hash() const;
+
+  // A dotted quad or RFC 4291 §2.2 text (inet_pton); nullopt for anything
+  // else, including embedded NULs and text longer than any address.
+  [[nodiscard]] static std::optional<IpAddress> parse(std::string_view text);
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) as the
+  // IPv4 address it carries; any other address unchanged. Dual-stack
+  // sockets report IPv4 peers this way.
+  [[nodiscard]] IpAddress unmapped() const;
 
   // a.b.c.d, and an IPv6 address from its 16 network-order bytes.
   static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {

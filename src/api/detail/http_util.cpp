@@ -1,6 +1,5 @@
 #include "api/detail/http_util.hpp"
 
-#include <arpa/inet.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -186,28 +185,10 @@ std::optional<std::string> gzip_compress(std::string_view in, int level) {
   return out;
 }
 
-packet::IpAddress unmap_ipv4(const packet::IpAddress& ip) {
-  if (ip.version != packet::IpVersion::v6) return ip;
-  static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (!std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), ip.bytes.begin())) return ip;
-  return packet::IpAddress::v4(ip.bytes[12], ip.bytes[13], ip.bytes[14], ip.bytes[15]);
-}
-
 std::optional<packet::IpAddress> parse_ip(std::string_view text) {
-  // INET6_ADDRSTRLEN is 46 including the NUL.
-  if (text.empty() || text.size() >= 46) return std::nullopt;
-  char buf[46];
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return std::nullopt;
-  std::array<std::uint8_t, 16> bytes{};
-  if (inet_pton(AF_INET, buf, bytes.data()) == 1) {
-    return packet::IpAddress::v4(bytes[0], bytes[1], bytes[2], bytes[3]);
-  }
-  if (inet_pton(AF_INET6, buf, bytes.data()) == 1) {
-    return unmap_ipv4(packet::IpAddress::v6(bytes));
-  }
-  return std::nullopt;
+  auto ip = packet::IpAddress::parse(text);
+  if (!ip) return std::nullopt;
+  return ip->unmapped();
 }
 
 std::string json_string(std::string_view text) {

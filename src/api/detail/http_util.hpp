@@ -74,8 +74,6 @@ struct QueryError {
 // store keys both families separately and a dual-stack socket reports v4
 // peers that way. No zone index, no brackets, no surrounding space.
 [[nodiscard]] std::optional<packet::IpAddress> parse_ip(std::string_view text);
-// The same normalisation for an address that is already binary.
-[[nodiscard]] packet::IpAddress unmap_ipv4(const packet::IpAddress& ip);
 
 // RFC 8259 string literal of arbitrary bytes: invalid UTF-8 becomes U+FFFD
 // (nlohmann's "replace" handler), so hostile input cannot break the JSON.

@@ -21,23 +21,23 @@ constexpr const char* kDb = R"(
 classes = win,unix,other
 
 [mtu]
-label = TestLink
-sig = 1498
+  label = TestLink
+  sig = 1498
 
 [tcp:request]
-label = s:unix:Alpha:1.x
-sig = 4:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0
+  label = s:unix:Alpha:1.x
+  sig = 4:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0
 
-label = s:win:Beta:
-sig = 4:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0
+  label = s:win:Beta:
+  sig = 4:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0
 
-label = s:!:Probe:
-sys = @win
-sig = 4:64:0:1024:1024,0:mss:df,id+:0
+  label = s:!:Probe:
+  sys = @win
+  sig = 4:64:0:1024:1024,0:mss:df,id+:0
 
 [tcp:response]
-label = s:unix:Alpha:1.x
-sig = 4:64:0:*:mss*10,7:mss,sok,ts,nop,ws:df:0
+  label = s:unix:Alpha:1.x
+  sig = 4:64:0:*:mss*10,7:mss,sok,ts,nop,ws:df:0
 )";
 
 class CollectingSink : public ObservationSink {

@@ -18,6 +18,7 @@
 #include "huginn/analyzer/analyzer.hpp"
 #include "huginn/db/p0f_db_parser.hpp"
 #include "huginn/packet/decode.hpp"
+#include "real_db.hpp"
 #include "segment_builder.hpp"
 #include "test_paths.hpp"
 
@@ -639,15 +640,8 @@ CaptureRun run_capture(const db::P0fDb& db, const std::string& name, bool app_la
 
 class AppLayerCaptureTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto r = db::load_p0f_db(test::p0f_fp_path().string());
-    if (auto* d = std::get_if<db::P0fDb>(&r)) db_ = new db::P0fDb(std::move(*d));
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
   void SetUp() override {
+    db_ = test::real_p0f_db();
     if (db_ == nullptr) GTEST_SKIP() << "p0f.fp not found";
   }
   static bool have(const std::string& name) { return std::filesystem::exists(test::testdata_capture(name)); }
@@ -655,9 +649,8 @@ class AppLayerCaptureTest : public ::testing::Test {
     return static_cast<std::size_t>(std::count_if(r.records.begin(), r.records.end(),
                                                   [k](const Observation& o) { return o.kind == k; }));
   }
-  static db::P0fDb* db_;
+  const db::P0fDb* db_ = nullptr;
 };
-db::P0fDb* AppLayerCaptureTest::db_ = nullptr;
 
 // The p0f records are the same, in the same order, with the app layer on.
 TEST_F(AppLayerCaptureTest, P0fRecordsUnchangedByTheAppLayer) {

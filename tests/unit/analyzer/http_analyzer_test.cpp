@@ -23,31 +23,31 @@ constexpr const char* kDb = R"(
 classes = win,unix,other
 
 [tcp:request]
-label = s:unix:Linux:9.x
-sig = 4:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0
+  label = s:unix:Linux:9.x
+  sig = 4:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0
 
 [tcp:response]
-label = s:unix:Linux:9.x
-sig = 4:64:0:*:mss*10,7:mss,sok,ts,nop,ws:df:0
+  label = s:unix:Linux:9.x
+  sig = 4:64:0:*:mss*10,7:mss,sok,ts,nop,ws:df:0
 
 [http:request]
 ua_os = Linux,Windows
 
-label = s:!:Firefox:
-sys = @unix
-sig = 1:Host,User-Agent,Accept-Language:Keep-Alive:Firefox/
+  label = s:!:Firefox:
+  sys = @unix
+  sig = 1:Host,User-Agent,Accept-Language:Keep-Alive:Firefox/
 
-label = s:unix:Linux:http
-sig = 1:Host,X-Os-Probe::
+  label = s:unix:Linux:http
+  sig = 1:Host,X-Os-Probe::
 
 [http:response]
-label = s:!:Apache:
-sys = @unix
-sig = *:Server,X-Apache:Keep-Alive:Apache
+  label = s:!:Apache:
+  sys = @unix
+  sig = *:Server,X-Apache:Keep-Alive:Apache
 
-label = s:!:nginx:
-sys = @unix
-sig = *:Server:Keep-Alive:nginx
+  label = s:!:nginx:
+  sys = @unix
+  sig = *:Server:Keep-Alive:nginx
 )";
 
 class CollectingSink : public ObservationSink {

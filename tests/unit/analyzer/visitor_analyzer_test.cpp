@@ -12,9 +12,8 @@
 
 #include "client_hello_builder.hpp"
 #include "h2_frame_builder.hpp"
-#include "huginn/db/p0f_db_parser.hpp"
+#include "real_db.hpp"
 #include "tcp_packet_builder.hpp"
-#include "test_paths.hpp"
 
 namespace huginn::analyzer {
 namespace {
@@ -58,20 +57,12 @@ Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 class VisitorAnalyzerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto r = db::load_p0f_db(test::p0f_fp_path().string());
-    if (auto* d = std::get_if<db::P0fDb>(&r)) db_ = new db::P0fDb(std::move(*d));
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
   void SetUp() override {
+    db_ = test::real_p0f_db();
     if (db_ == nullptr) GTEST_SKIP() << "p0f.fp not found";
   }
-  static db::P0fDb* db_;
+  const db::P0fDb* db_ = nullptr;
 };
-db::P0fDb* VisitorAnalyzerTest::db_ = nullptr;
 
 constexpr std::string_view kCurlRequest =
     "GET /api/me HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\n"

@@ -22,50 +22,50 @@ constexpr const char* kDb = R"(
 classes = win,unix,other
 
 [tcp:request]
-label = g:unix:Gen:
-sig = 4:64:0:*:1000,*:mss,nop,ws:df,id+:0
+  label = g:unix:Gen:
+  sig = 4:64:0:*:1000,*:mss,nop,ws:df,id+:0
 
-label = s:unix:Exact:one
-sig = 4:64:0:*:1000,*:mss,nop,ws:df,id+:0
+  label = s:unix:Exact:one
+  sig = 4:64:0:*:1000,*:mss,nop,ws:df,id+:0
 
-label = s:unix:Other:
-sig = 4:64:0:1200:2000,*:mss,nop,ws:df,id+:0
+  label = s:unix:Other:
+  sig = 4:64:0:1200:2000,*:mss,nop,ws:df,id+:0
 
-label = s:win:Modulo:
-sig = 4:128:0:*:%8192,*:mss,nop,ws:df,id+:0
+  label = s:win:Modulo:
+  sig = 4:128:0:*:%8192,*:mss,nop,ws:df,id+:0
 
-label = s:unix:MssMul:
-sig = 4:64:0:*:mss*4,2:mss,nop,ws:df,id+:0
+  label = s:unix:MssMul:
+  sig = 4:64:0:*:mss*4,2:mss,nop,ws:df,id+:0
 
-label = s:unix:MtuMul:
-sig = 4:64:0:*:mtu*4,3:mss,nop,ws:df,id+:0
+  label = s:unix:MtuMul:
+  sig = 4:64:0:*:mtu*4,3:mss,nop,ws:df,id+:0
 
-label = s:other:AnyWin:
-sig = 4:255:0:1300:*,*:mss,nop,ws:df,id+:0
+  label = s:other:AnyWin:
+  sig = 4:255:0:1300:*,*:mss,nop,ws:df,id+:0
 
-label = s:other:Random:
-sig = 4:64-:0:1380:*,*:mss,nop,ws:df,id+:0
+  label = s:other:Random:
+  sig = 4:64-:0:1380:*,*:mss,nop,ws:df,id+:0
 
-label = s:unix:Both:
-sig = *:64:0:1440:4000,*:mss,nop,ws:df,id+:0
+  label = s:unix:Both:
+  sig = *:64:0:1440:4000,*:mss,nop,ws:df,id+:0
 
-label = s:!:Scanner:
-sys = @unix
-sig = 4:64:0:1024:3333,*:mss,nop,ws:df,id+:0
+  label = s:!:Scanner:
+  sys = @unix
+  sig = 4:64:0:1024:3333,*:mss,nop,ws:df,id+:0
 
-label = s:unix:Ordered:first
-sig = 4:64:0:1100:5000,*:mss:df,id+:0
-label = s:unix:Ordered:second
-sig = 4:64:0:*:5000,*:mss:df,id+:0
+  label = s:unix:Ordered:first
+  sig = 4:64:0:1100:5000,*:mss:df,id+:0
+  label = s:unix:Ordered:second
+  sig = 4:64:0:*:5000,*:mss:df,id+:0
 
-label = s:unix:FarAway:
-sig = 4:128:0:*:6000,*:mss,sok:df,id+:0
-label = g:unix:GenOnly:
-sig = 4:64:0:*:6000,*:mss,sok:df,id+:0
+  label = s:unix:FarAway:
+  sig = 4:128:0:*:6000,*:mss,sok:df,id+:0
+  label = g:unix:GenOnly:
+  sig = 4:64:0:*:6000,*:mss,sok:df,id+:0
 
 [tcp:response]
-label = s:unix:Responder:
-sig = 4:64:0:*:mss*2,0:mss:df,id+:0
+  label = s:unix:Responder:
+  sig = 4:64:0:*:mss*2,0:mss:df,id+:0
 )";
 
 class TcpMatcherTest : public ::testing::Test {

@@ -267,6 +267,8 @@ int run_serve(const Options& opts) {
   api::Router router(store, status, router_config);
   router.mount("/events", {"GET"}, hub.sse_handler());
   router.mount("/api/profiles/stream", {"GET"}, hub.stream_handler());
+  // CONNECT: RFC 8441 WebSockets over HTTP/2 arrive as extended CONNECT.
+  router.mount("/ws", {"GET", "CONNECT"}, hub.ws_handler());
 
   // Signals are taken synchronously by this thread (sigwait); every thread
   // started after this inherits the blocked mask, so none is interrupted.

@@ -14,6 +14,7 @@
 
 #include "realtime/request_params.hpp"
 #include "realtime/wire.hpp"
+#include "realtime/ws_control.hpp"
 
 namespace huginn::realtime {
 namespace {
@@ -27,7 +28,7 @@ constexpr std::chrono::milliseconds kCatchupRetry{10};
 constexpr std::size_t kJournalPage = 4096;
 // A long poll waits at most this long, whatever the caller asks.
 constexpr std::chrono::hours kMaxWait{24};
-constexpr std::size_t kChannels = 3;
+constexpr std::size_t kChannels = 4;
 
 constexpr std::size_t index_of(Channel c) { return static_cast<std::size_t>(c); }
 
@@ -41,6 +42,7 @@ struct Published {
   std::string sse;
   std::string ndjson;        // with the profile JSON
   std::string ndjson_short;  // the push channel's progress line (profiles only)
+  std::string ws;            // the /ws message, '\n'-terminated (wire.hpp)
 };
 using PublishedPtr = std::shared_ptr<const Published>;
 
@@ -70,6 +72,19 @@ server::Response error_response(int status, std::string_view code, std::string_v
   return r;
 }
 
+// GET /ws without a WebSocket handshake. RFC 6455 §4.4: a version we do
+// not speak gets the versions we do in Sec-WebSocket-Version; RFC 9110
+// §15.5.22: a 426 names the protocol to upgrade to in Upgrade. Upgrade is
+// connection-specific, forbidden in HTTP/2 (RFC 9113 §8.2.2), where
+// RFC 8441's extended CONNECT is the way in, so only HTTP/1.1 gets it.
+server::Response upgrade_required(bool http11) {
+  server::Response r = error_response(426, "upgrade_required",
+                                      "this endpoint is a WebSocket (RFC 6455 version 13, or RFC 8441 over HTTP/2)");
+  r.headers.emplace_back("sec-websocket-version", "13");
+  if (http11) r.headers.emplace_back("upgrade", "websocket");
+  return r;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -92,6 +107,12 @@ struct Catchup {
   bool tail_done = false;
   std::string chunk;  // built but not yet taken by the writer
   TimePoint started{};
+  // /ws only: `head` holds whole messages (control answers), the reset
+  // message is `ws_reset_head`, profiles that fit, `tail`; profiles that
+  // do not fit follow as id-less `profile` messages (HubConfig).
+  bool reset = false;
+  std::string ws_reset_head;
+  bool ws_reset_done = false;
 };
 
 // One stream. The hub's list holds it until it ends; the writer's on_close
@@ -101,7 +122,7 @@ struct Subscriber {
       : channel(c), filter(std::move(f)), writer(std::move(w)) {}
 
   const Channel channel;
-  const Filter filter;
+  Filter filter;  // guarded by mu; only a /ws control message changes it
   const std::shared_ptr<server::ResponseWriter> writer;
   std::atomic<bool> closed{false};   // the stream ended (on_close)
   std::atomic<bool> removed{false};  // taken out of the hub's list
@@ -119,6 +140,13 @@ struct Subscriber {
   // IPs sent under an os/ja4 filter, so their expiry/deletion passes it.
   std::unordered_set<std::string> sent_ips;
   bool sent_ips_full = false;
+  // /ws only, guarded by mu. `ws` is null until the handshake is accepted.
+  std::shared_ptr<server::WebSocket> ws;
+  bool paused = false;  // live events are skipped; resume replays them
+  // /ws: held while a control message is handled, so that two of them
+  // never rebuild the subscription at once (the transport delivers them in
+  // order on one thread today; this keeps it right if that changes).
+  std::mutex control_mu;
 };
 using SubPtr = std::shared_ptr<Subscriber>;
 using SubList = std::vector<SubPtr>;
@@ -180,6 +208,9 @@ struct EventHub::Impl {
   std::atomic<std::uint64_t> resets_sent{0};
   std::atomic<std::uint64_t> pushes_sent{0};
   std::atomic<std::uint64_t> waiters_rejected{0};
+  std::atomic<std::uint64_t> ws_subscribers_total{0};
+  std::atomic<std::uint64_t> ws_messages_in{0};
+  std::atomic<std::uint64_t> ws_errors_sent{0};
 
   // The store's listener: on the store's writer thread, with its writer
   // mutex held. Queues and wakes; no fan-out here.
@@ -257,14 +288,16 @@ struct EventHub::Impl {
     if (!passes(s, ip, profile.get())) return;
     switch (s.channel) {
       case Channel::kSse:
-        if (pub != nullptr && !pub->sse.empty()) {
-          out += pub->sse;
-        } else if (profile) {
-          detail::append_sse_event(out, detail::sse_event_name(type), seq, profile->json);
+      case Channel::kWs: {
+        const bool ws = s.channel == Channel::kWs;
+        const std::string* built = pub == nullptr ? nullptr : ws ? &pub->ws : &pub->sse;
+        if (built != nullptr && !built->empty()) {
+          out += *built;
         } else {
-          detail::append_sse_event(out, detail::sse_event_name(type), seq, detail::removal_json(ip, seq));
+          detail::append_change_event(out, ws, type, ip, seq, profile.get());
         }
         return;
+      }
       case Channel::kPush:
         if (profile && push(s, *profile)) {
           if (pub != nullptr && !pub->ndjson_short.empty()) {
@@ -286,8 +319,11 @@ struct EventHub::Impl {
   }
 
   // Ends a subscriber that cannot keep up (counted as dropped_slow), or
-  // quietly one whose peer is already gone.
-  void cut_off(Subscriber& s) {
+  // quietly one whose peer is already gone. A WebSocket is closed with
+  // 1008 (RFC 6455 §7.4.1: the endpoint "received a message that violates
+  // its policy" is the nearest code; 1011 would blame the server) and
+  // `reason`, so that the client can tell a cut-off from a server stop.
+  void cut_off(Subscriber& s, std::string_view reason = "too slow: send queue full") {
     if (s.dead) return;
     s.dead = true;
     s.catchup = Catchup{};
@@ -295,21 +331,118 @@ struct EventHub::Impl {
     s.backlog_bytes = 0;
     if (s.closed.load()) return;
     dropped_slow.fetch_add(1, std::memory_order_relaxed);
-    s.writer->finish();
+    if (s.channel != Channel::kWs) {
+      s.writer->finish();
+    } else if (s.ws) {
+      s.ws->close(server::WebSocket::kPolicyViolation, std::string(reason));
+    }
+  }
+
+  // Hands `data` to a WebSocket, one send_text() per '\n'-terminated
+  // message (wire.hpp). Returns the bytes taken: whole messages only.
+  static std::size_t send_ws(Subscriber& s, std::string_view data) {
+    if (!s.ws) return 0;
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+      const std::size_t eol = data.find('\n', pos);
+      if (eol == std::string_view::npos) break;  // never: every message ends in '\n'
+      if (!s.ws->send_text(std::string(data.substr(pos, eol - pos)))) break;
+      pos = eol + 1;
+    }
+    return pos;
   }
 
   // A live write: the transport's queue is the bound, a refusal cuts off.
   void write_live(Subscriber& s, std::string data) {
     const std::size_t n = data.size();
-    if (s.writer->write(std::move(data))) {
+    if (s.channel == Channel::kWs) {
+      const std::size_t taken = send_ws(s, data);
+      bytes_sent.fetch_add(taken, std::memory_order_relaxed);
+      if (taken != n) cut_off(s);
+    } else if (s.writer->write(std::move(data))) {
       bytes_sent.fetch_add(n, std::memory_order_relaxed);
     } else {
       cut_off(s);
     }
   }
 
+  // A /ws control answer (subscribed, pong, error): after whatever of the
+  // catch-up is built but not yet sent, else at once.
+  void send_control(Subscriber& s, std::string message) {
+    if (s.dead) return;
+    if (s.ready) {
+      write_live(s, std::move(message));
+      return;
+    }
+    s.catchup.chunk += message;
+    if (s.has_catchup) progress_catchup(s, cfg.clock());
+  }
+
+  // The control answers among the /ws messages in `chunk` (wire.hpp: one
+  // per line), in order.
+  static std::string control_answers(std::string_view chunk) {
+    std::string out;
+    while (!chunk.empty()) {
+      const std::size_t eol = std::min(chunk.find('\n'), chunk.size() - 1);
+      const std::string_view line = chunk.substr(0, eol + 1);
+      chunk.remove_prefix(eol + 1);
+      for (const std::string_view answer : {"{\"event\":\"subscribed\"", "{\"event\":\"error\"", "{\"event\":\"pong\""}) {
+        if (line.starts_with(answer)) out += line;
+      }
+    }
+    return out;
+  }
+
+  // Appends the catch-up's next journal event to its chunk (unless a
+  // duplicate or filtered out); false when none is left.
+  bool append_next_event(Subscriber& s) {
+    Catchup& c = s.catchup;
+    if (c.next_event >= c.events.size()) return false;
+    store::StoreEvent& e = c.events[c.next_event++];
+    append_event(s, e.seq, e.type, e.ip_text, e.profile, nullptr, c.chunk);
+    e.profile.reset();
+    return true;
+  }
+
+  // The /ws form of fill_chunk(): whole messages only (send_ws() sends
+  // nothing else), the reset message at most ws_reset_message_bytes.
+  void fill_ws_chunk(Subscriber& s) {
+    Catchup& c = s.catchup;
+    while (c.chunk.size() < cfg.catchup_chunk_bytes) {
+      if (!c.head_done) {
+        c.chunk += c.head;
+        c.head_done = true;
+      } else if (c.reset && !c.ws_reset_done) {
+        const std::size_t start = c.chunk.size();
+        c.chunk += c.ws_reset_head;
+        bool first = true;
+        while (c.next_profile < c.profiles.size()) {
+          const store::ProfilePtr& p = c.profiles[c.next_profile];
+          if (c.chunk.size() - start + p->json.size() + 1 + c.tail.size() > cfg.ws_reset_message_bytes) break;
+          if (!first) c.chunk += ',';
+          first = false;
+          detail::append_one_line(c.chunk, p->json);
+          c.profiles[c.next_profile++].reset();
+        }
+        c.chunk += c.tail;
+        c.ws_reset_done = true;
+      } else if (c.next_profile < c.profiles.size()) {
+        // Past the reset's size: an upsert without id, so that it does not
+        // move the client's resume point (every one has seq <= the reset's).
+        detail::append_ws_event(c.chunk, "profile", std::nullopt, c.profiles[c.next_profile]->json);
+        c.profiles[c.next_profile++].reset();
+      } else if (!append_next_event(s)) {
+        break;
+      }
+    }
+  }
+
   // Fills s.catchup.chunk with up to catchup_chunk_bytes of what is left.
   void fill_chunk(Subscriber& s) {
+    if (s.channel == Channel::kWs) {
+      fill_ws_chunk(s);
+      return;
+    }
     Catchup& c = s.catchup;
     while (c.chunk.size() < cfg.catchup_chunk_bytes) {
       if (!c.head_done) {
@@ -322,11 +455,7 @@ struct EventHub::Impl {
       } else if (!c.tail_done) {
         c.chunk += c.tail;
         c.tail_done = true;
-      } else if (c.next_event < c.events.size()) {
-        store::StoreEvent& e = c.events[c.next_event++];
-        append_event(s, e.seq, e.type, e.ip_text, e.profile, nullptr, c.chunk);
-        e.profile.reset();
-      } else {
+      } else if (!append_next_event(s)) {
         break;
       }
     }
@@ -346,16 +475,25 @@ struct EventHub::Impl {
       if (s.catchup.chunk.empty()) fill_chunk(s);
       if (s.catchup.chunk.empty()) break;
       const std::size_t n = s.catchup.chunk.size();
-      if (!s.writer->write(s.catchup.chunk)) {
-        if (now - s.catchup.started > cfg.catchup_timeout) cut_off(s);
+      const std::size_t taken =
+          s.channel == Channel::kWs ? send_ws(s, s.catchup.chunk) : s.writer->write(s.catchup.chunk) ? n : 0;
+      bytes_sent.fetch_add(taken, std::memory_order_relaxed);
+      s.catchup.chunk.erase(0, taken);
+      if (taken != n) {
+        if (now - s.catchup.started > cfg.catchup_timeout) cut_off(s, "too slow: catch-up not taken in time");
         return;
       }
-      bytes_sent.fetch_add(n, std::memory_order_relaxed);
-      s.catchup.chunk.clear();
     }
     s.last_seq = std::max(s.last_seq, s.catchup.through);
     s.catchup = Catchup{};
     s.ready = true;
+    if (s.paused) {
+      // Paused during the catch-up: what arrived meanwhile is replayed from
+      // the journal on resume (after last_seq), so it is not sent now.
+      s.backlog.clear();
+      s.backlog_bytes = 0;
+      return;
+    }
     std::string out;
     for (const PublishedPtr& p : s.backlog) append_event(s, p->seq, p->type, p->ip, p->profile, p.get(), out);
     s.backlog.clear();
@@ -415,9 +553,13 @@ struct EventHub::Impl {
       std::sort(snap.begin(), snap.end(), [](const auto& a, const auto& b) { return a->seq < b->seq; });
       c.profiles = std::move(snap);
       const std::string seq_text = std::to_string(s);
+      c.reset = true;
       if (channel == Channel::kSse) {
         c.head += "event: reset\nid: " + seq_text + "\ndata: {\"seq\":" + seq_text + ",\"profiles\":[";
         c.tail = "]}\n\n";
+      } else if (channel == Channel::kWs) {
+        c.ws_reset_head = "{\"event\":\"reset\",\"id\":" + seq_text + ",\"data\":{\"seq\":" + seq_text + ",\"profiles\":[";
+        c.tail = "]}}\n";
       } else {
         c.head += "{\"type\":\"reset\",\"seq\":" + seq_text + ",\"profiles\":[";
         c.tail = "]}\n";
@@ -428,9 +570,8 @@ struct EventHub::Impl {
     return c;
   }
 
-  bool subscribe(const std::shared_ptr<Impl>& self, std::shared_ptr<server::ResponseWriter> writer,
-                 SubscribeOptions options) {
-    auto sub = std::make_shared<Subscriber>(options.channel, std::move(options.filter), writer);
+  // Puts `sub` on the list, or answers 503 (stopped, or max_subscribers).
+  bool add(const SubPtr& sub, server::ResponseWriter& writer) {
     {
       std::unique_lock l(mu);
       const char* refusal = stopping ? "the server is shutting down"
@@ -438,7 +579,7 @@ struct EventHub::Impl {
                                                                   : nullptr;
       if (refusal != nullptr) {
         l.unlock();
-        writer->send(error_response(503, "service_unavailable", refusal));
+        writer.send(error_response(503, "service_unavailable", refusal));
         return false;
       }
       auto next = std::make_shared<SubList>(*subs);
@@ -447,6 +588,14 @@ struct EventHub::Impl {
       ++channel_count[index_of(sub->channel)];
     }
     subscribers_total.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  bool subscribe(const std::shared_ptr<Impl>& self, std::shared_ptr<server::ResponseWriter> writer,
+                 SubscribeOptions options) {
+    auto sub = std::make_shared<Subscriber>(options.channel, std::move(options.filter), writer);
+    if (sub->channel == Channel::kWs) return subscribe_ws(self, sub, options.last_event_id);
+    if (!add(sub, *writer)) return false;
     writer->on_close([weak_hub = std::weak_ptr<Impl>(self), weak_sub = std::weak_ptr<Subscriber>(sub)] {
       const SubPtr s = weak_sub.lock();
       if (!s) return;
@@ -466,12 +615,21 @@ struct EventHub::Impl {
       remove(sub);
       return false;
     }
-    Catchup c = build_catchup(sub->channel, sub->filter, options.last_event_id);
+    install(sub, build_catchup(sub->channel, sub->filter, options.last_event_id), [](Subscriber&, Catchup&) {});
+    return true;
+  }
+
+  // Gives `sub` the catch-up `c` (built from the store after `sub` left the
+  // live path) and writes what the transport takes at once; the
+  // dispatcher writes the rest. `prepare` runs first, under sub->mu.
+  template <typename Prepare>
+  void install(const SubPtr& sub, Catchup c, Prepare prepare) {
     bool waiting = false;
     bool dead = false;
     {
       std::lock_guard l(sub->mu);
       if (!sub->dead) {
+        prepare(*sub, c);
         if (sub->filter.os || sub->filter.ja4) {
           for (const store::ProfilePtr& p : c.profiles) remember_ip(*sub, p->ip_text);
         }
@@ -489,7 +647,141 @@ struct EventHub::Impl {
       wake = true;
       cv.notify_one();
     }
+  }
+
+  // --- /ws ---
+
+  bool subscribe_ws(const std::shared_ptr<Impl>& self, const SubPtr& sub, std::optional<std::uint64_t> resume) {
+    server::ResponseWriter& writer = *sub->writer;
+    if (!writer.is_websocket_request()) {
+      writer.send(upgrade_required(false));
+      return false;
+    }
+    if (!add(sub, writer)) return false;
+    ws_subscribers_total.fetch_add(1, std::memory_order_relaxed);
+    auto ws = writer.accept_websocket({});
+    if (!ws) {
+      remove(sub);
+      return false;
+    }
+    {
+      std::lock_guard l(sub->mu);
+      sub->ws = ws;
+      // Cut off (backlog overflow) before the handshake was accepted.
+      if (sub->dead) ws->close(server::WebSocket::kPolicyViolation, "too slow: send queue full");
+    }
+    const std::weak_ptr<Impl> weak_hub = self;
+    const std::weak_ptr<Subscriber> weak_sub = sub;
+    ws->on_close([weak_hub, weak_sub] {
+      const SubPtr s = weak_sub.lock();
+      if (!s) return;
+      s->closed = true;
+      if (const auto hub = weak_hub.lock()) hub->remove(s);
+    });
+    ws->on_message([weak_hub, weak_sub](std::string_view text) {
+      const SubPtr s = weak_sub.lock();
+      const auto hub = weak_hub.lock();
+      if (s && hub) hub->on_ws_message(s, text);
+    });
+    std::lock_guard cl(sub->control_mu);
+    restart_ws(sub, std::nullopt, resume, false);
     return true;
+  }
+
+  // (Re)starts delivery to a /ws subscriber the way subscribe() starts a
+  // stream: the subscriber leaves the live path first (live events wait in
+  // its backlog), then the store is read, then the catch-up goes out, so
+  // nothing is missed; last_seq keeps anything from going out twice.
+  // `filter`: the new filter of a subscribe op. `resume`: replay the
+  // journal after it (a reset when it cannot); none: a reset. `announce`:
+  // answer `subscribed` before the catch-up. Caller holds control_mu.
+  void restart_ws(const SubPtr& sub, std::optional<Filter> filter, std::optional<std::uint64_t> resume,
+                  bool announce) {
+    Filter f;
+    {
+      std::lock_guard l(sub->mu);
+      if (sub->dead) return;
+      if (filter) {
+        sub->filter = std::move(*filter);
+        sub->sent_ips.clear();
+        sub->sent_ips_full = false;
+      }
+      f = sub->filter;
+      sub->paused = false;
+      sub->ready = false;
+      sub->has_catchup = false;
+      // Control answers built but not yet taken still go out first; the
+      // rest of an earlier catch-up is replaced by this one (its events
+      // could otherwise come after, or repeat, what this one sends).
+      std::string answers = control_answers(sub->catchup.chunk);
+      sub->catchup = Catchup{};
+      sub->catchup.chunk = std::move(answers);
+      sub->backlog.clear();
+      sub->backlog_bytes = 0;
+    }
+    Catchup c = build_catchup(Channel::kWs, f, resume);
+    install(sub, std::move(c), [&](Subscriber& s, Catchup& cu) {
+      std::string head = std::move(s.catchup.chunk);
+      if (announce) detail::append_ws_subscribed(head, f, false, cu.through);
+      cu.head = std::move(head);  // build_catchup leaves it empty for /ws
+      s.last_seq = cu.reset ? 0 : resume.value_or(0);
+    });
+  }
+
+  // One control message (ws_control.hpp), on the connection's I/O thread.
+  void on_ws_message(const SubPtr& sub, std::string_view text) {
+    ws_messages_in.fetch_add(1, std::memory_order_relaxed);
+    // A per-connection rate limit on control messages would sit here. None
+    // yet: the costliest (subscribe) reads the store as a reconnect would,
+    // and the transport bounds each message (ws_max_message_bytes).
+    std::lock_guard cl(sub->control_mu);
+    std::string error;
+    const auto ctl = detail::parse_ws_control(text, error);
+    if (!ctl) {
+      ws_errors_sent.fetch_add(1, std::memory_order_relaxed);
+      std::string m;
+      detail::append_ws_error(m, error);
+      std::lock_guard l(sub->mu);
+      send_control(*sub, std::move(m));
+      return;
+    }
+    std::optional<std::uint64_t> resume_from;
+    {
+      std::lock_guard l(sub->mu);
+      std::string m;
+      switch (ctl->op) {
+        case detail::WsOp::kPing:
+          send_control(*sub, "{\"event\":\"pong\"}\n");
+          return;
+        case detail::WsOp::kPause:
+          // Delivery stops after what is already on its way (the catch-up
+          // being written, up to `through`); `seq` is where resume picks up.
+          sub->paused = true;
+          detail::append_ws_subscribed(m, sub->filter, true,
+                                       sub->ready ? sub->last_seq : std::max(sub->last_seq, sub->catchup.through));
+          send_control(*sub, std::move(m));
+          return;
+        case detail::WsOp::kResume:
+          if (!sub->paused || !sub->ready) {
+            // Not paused, or paused before its catch-up ended: the catch-up
+            // and its backlog go out as if never paused.
+            sub->paused = false;
+            detail::append_ws_subscribed(m, sub->filter, false,
+                                         sub->ready ? sub->last_seq : std::max(sub->last_seq, sub->catchup.through));
+            send_control(*sub, std::move(m));
+            return;
+          }
+          resume_from = sub->last_seq;
+          break;
+        case detail::WsOp::kSubscribe:
+          break;
+      }
+    }
+    if (resume_from) {
+      restart_ws(sub, std::nullopt, resume_from, true);
+    } else {
+      restart_ws(sub, ctl->filter, ctl->last_event_id, true);
+    }
   }
 
   WaitStart wait(std::uint64_t since, std::chrono::milliseconds timeout, WaitCallback callback) {
@@ -610,13 +902,8 @@ struct EventHub::Impl {
       p->ip = std::move(e.ip_text);
       p->profile = std::move(e.profile);
       const store::ProfileRevision* rev = p->profile.get();
-      if (counts[index_of(Channel::kSse)] > 0) {
-        if (rev != nullptr) {
-          detail::append_sse_event(p->sse, detail::sse_event_name(p->type), p->seq, rev->json);
-        } else {
-          detail::append_sse_event(p->sse, detail::sse_event_name(p->type), p->seq, detail::removal_json(p->ip, p->seq));
-        }
-      }
+      if (counts[index_of(Channel::kSse)] > 0) detail::append_change_event(p->sse, false, p->type, p->ip, p->seq, rev);
+      if (counts[index_of(Channel::kWs)] > 0) detail::append_change_event(p->ws, true, p->type, p->ip, p->seq, rev);
       if (counts[index_of(Channel::kNdjson)] > 0 || counts[index_of(Channel::kPush)] > 0) {
         detail::append_ndjson_event(p->ndjson, p->type, p->ip, p->seq, rev, true);
       }
@@ -633,6 +920,7 @@ struct EventHub::Impl {
       detail::append_sse_event(stats_text[index_of(Channel::kSse)], "stats", std::nullopt, json);
       stats_text[index_of(Channel::kNdjson)] = "{\"type\":\"stats\",\"stats\":" + json + "}\n";
       stats_text[index_of(Channel::kPush)] = stats_text[index_of(Channel::kNdjson)];
+      detail::append_ws_event(stats_text[index_of(Channel::kWs)], "stats", std::nullopt, json);
     }
     // The whole batch in one string per channel for unfiltered subscribers
     // that are up to date: built on first use, then one copy per write().
@@ -641,7 +929,9 @@ struct EventHub::Impl {
       auto& j = joined[index_of(c)];
       if (!j) {
         j.emplace();
-        for (const PublishedPtr& p : batch) *j += c == Channel::kSse ? p->sse : p->ndjson;
+        for (const PublishedPtr& p : batch) {
+          *j += c == Channel::kSse ? p->sse : c == Channel::kWs ? p->ws : p->ndjson;
+        }
       }
       return *j;
     };
@@ -660,7 +950,7 @@ struct EventHub::Impl {
       if (!s.ready) {
         for (const PublishedPtr& p : batch) {
           s.backlog.push_back(p);
-          s.backlog_bytes += p->sse.size() + p->ndjson.size() + sizeof(Published);
+          s.backlog_bytes += p->sse.size() + p->ndjson.size() + p->ws.size() + sizeof(Published);
         }
         if (s.backlog_bytes > cfg.subscriber_queue_bytes) {
           cut_off(s);
@@ -673,6 +963,9 @@ struct EventHub::Impl {
         catching_up = catching_up || !s.ready;
         continue;
       }
+      // Paused (/ws): nothing is sent and last_seq stays, so resume
+      // replays from the journal exactly what was skipped.
+      if (s.paused) continue;
       std::string out;
       if (!batch.empty()) {
         if (!s.filter.active() && s.channel != Channel::kPush && batch.front()->seq > s.last_seq) {
@@ -744,7 +1037,11 @@ struct EventHub::Impl {
       std::lock_guard l(sp->mu);
       if (sp->dead) continue;
       sp->dead = true;
-      sp->writer->finish();
+      if (sp->channel != Channel::kWs) {
+        sp->writer->finish();
+      } else if (sp->ws) {
+        sp->ws->close(server::WebSocket::kGoingAway, "server stopping");
+      }
     }
     for (auto& [callback, result] : fired) {
       if (callback) callback(result, seq_now);
@@ -777,7 +1074,8 @@ namespace {
 
 // A handler that parses the query (filters and the resume parameter
 // `resume_name`), answers 400/503 itself, and lets `finish` pick the
-// channel and adjust the options before subscribing.
+// channel and adjust the options before subscribing, or answer the
+// request itself and return false.
 template <typename Finish>
 server::Handler stream_entry(std::weak_ptr<EventHub::Impl> weak, std::string_view resume_name, Finish finish) {
   return [weak = std::move(weak), resume_name, finish](server::Request req,
@@ -796,7 +1094,7 @@ server::Handler stream_entry(std::weak_ptr<EventHub::Impl> weak, std::string_vie
     SubscribeOptions o;
     o.filter = std::move(params->filter);
     o.last_event_id = params->resume;
-    finish(req, *writer, o);
+    if (!finish(req, *writer, o)) return;
     impl->subscribe(impl, std::move(writer), std::move(o));
   };
 }
@@ -814,23 +1112,41 @@ server::Handler EventHub::sse_handler() {
                         if (const auto h = req.header("last-event-id")) {
                           o.last_event_id = detail::parse_seq(trim(*h));
                         }
+                        return true;
                       });
 }
 
 server::Handler EventHub::stream_handler() {
   return stream_entry(impl_, "since", [](const server::Request&, server::ResponseWriter& w, SubscribeOptions& o) {
     o.channel = w.push_enabled() ? Channel::kPush : Channel::kNdjson;
+    return true;
   });
+}
+
+server::Handler EventHub::ws_handler() {
+  return stream_entry(impl_, "last_event_id",
+                      [](const server::Request& req, server::ResponseWriter& w, SubscribeOptions& o) {
+                        if (!w.is_websocket_request()) {
+                          // A CONNECT that is not RFC 8441's websocket one
+                          // gets the same answer: this path tunnels nothing.
+                          w.send(upgrade_required(req.conn.version == server::HttpVersion::kHttp11));
+                          return false;
+                        }
+                        o.channel = Channel::kWs;
+                        return true;
+                      });
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> EventHub::counters() const {
   Impl& i = *impl_;
   std::uint64_t current = 0;
   std::uint64_t waiting = 0;
+  std::uint64_t ws_current = 0;
   {
     std::lock_guard l(i.mu);
     current = i.subs->size();
     waiting = i.waiters.size();
+    ws_current = i.channel_count[index_of(Channel::kWs)];
   }
   const auto r = std::memory_order_relaxed;
   return {
@@ -844,6 +1160,10 @@ std::vector<std::pair<std::string, std::uint64_t>> EventHub::counters() const {
       {"pushes_sent", i.pushes_sent.load(r)},
       {"waiters_current", waiting},
       {"waiters_rejected", i.waiters_rejected.load(r)},
+      {"ws_subscribers_current", ws_current},
+      {"ws_subscribers_total", i.ws_subscribers_total.load(r)},
+      {"ws_messages_in", i.ws_messages_in.load(r)},
+      {"ws_errors_sent", i.ws_errors_sent.load(r)},
   };
 }
 

@@ -24,6 +24,21 @@ void append_sse_head(std::string& out, std::string_view event, std::optional<std
   out += "data: ";
 }
 
+// Data: std::string_view or store::JsonText (append_one_line overloads).
+template <typename Data>
+void ws_event(std::string& out, std::string_view event, std::optional<std::uint64_t> id, const Data& data) {
+  out += "{\"event\":\"";
+  out += event;
+  out += '"';
+  if (id) {
+    out += ",\"id\":";
+    out += std::to_string(*id);
+  }
+  out += ",\"data\":";
+  append_one_line(out, data);
+  out += "}\n";
+}
+
 }  // namespace
 
 void append_one_line(std::string& out, std::string_view json) {
@@ -50,6 +65,27 @@ void append_sse_event(std::string& out, std::string_view event, std::optional<st
   append_sse_head(out, event, id);
   append_one_line(out, data);
   out += "\n\n";
+}
+
+void append_ws_event(std::string& out, std::string_view event, std::optional<std::uint64_t> id,
+                     std::string_view data) {
+  ws_event(out, event, id, data);
+}
+
+void append_ws_event(std::string& out, std::string_view event, std::optional<std::uint64_t> id,
+                     const store::JsonText& data) {
+  ws_event(out, event, id, data);
+}
+
+void append_change_event(std::string& out, bool ws, store::EventType type, std::string_view ip, std::uint64_t seq,
+                         const store::ProfileRevision* profile) {
+  const std::string_view name = sse_event_name(type);
+  if (profile != nullptr) {
+    ws ? ws_event(out, name, seq, profile->json) : append_sse_event(out, name, seq, profile->json);
+  } else {
+    const std::string data = removal_json(ip, seq);
+    ws ? ws_event(out, name, seq, std::string_view(data)) : append_sse_event(out, name, seq, data);
+  }
 }
 
 std::string json_quote(std::string_view text) {

@@ -41,6 +41,23 @@ void append_sse_event(std::string& out, std::string_view event, std::optional<st
 void append_ndjson_event(std::string& out, store::EventType type, std::string_view ip, std::uint64_t seq,
                          const store::ProfileRevision* profile, bool with_profile);
 
+// One WebSocket message of the /ws channel (docs/realtime.md "WebSocket"),
+// '\n'-terminated: {"event":E[,"id":N],"data":D}\n. `data` is the same
+// bytes as the SSE event's data line. The hub keeps messages of one
+// subscriber in one string separated by that '\n' (JSON made one-line by
+// append_one_line never contains a raw LF) and sends each line as one text
+// message; the '\n' itself is not sent.
+void append_ws_event(std::string& out, std::string_view event, std::optional<std::uint64_t> id,
+                     std::string_view data);
+void append_ws_event(std::string& out, std::string_view event, std::optional<std::uint64_t> id,
+                     const store::JsonText& data);
+
+// One change (profile, expired, deleted) as an SSE event block (`ws`
+// false) or a /ws message (`ws` true), id = seq: the data is the
+// revision's JSON, or removal_json(ip, seq) when `profile` is null.
+void append_change_event(std::string& out, bool ws, store::EventType type, std::string_view ip, std::uint64_t seq,
+                         const store::ProfileRevision* profile);
+
 // A JSON string literal for `text` (RFC 8259 §7).
 [[nodiscard]] std::string json_quote(std::string_view text);
 

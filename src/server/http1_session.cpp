@@ -115,7 +115,22 @@ class Http1Session final : public Protocol {
     const bool no_content = !status_allows_content(r.status);
     if (!no_content) head += "content-length: " + std::to_string(r.body.size()) + "\r\n";
     const bool close = !keep_alive_ || shutting_down_;
-    if (close) head += "connection: close\r\n";
+    // RFC 9110 §15.5.22: a 426 MUST carry Upgrade, and §7.8: whoever sends
+    // Upgrade lists it in Connection. Upgrade is otherwise the transport's
+    // own header (the 101 of a WebSocket handshake), so only this status
+    // lets a handler's value through.
+    std::string_view upgrade;
+    if (r.status == 426) {
+      for (const auto& [name, value] : r.headers) {
+        if (lower(name) == "upgrade") upgrade = value;
+      }
+    }
+    if (!upgrade.empty() && upgrade.find_first_of("\r\n") == std::string_view::npos) {
+      head += "upgrade: " + std::string(upgrade) + "\r\n";
+      head += close ? "connection: upgrade, close\r\n" : "connection: upgrade\r\n";
+    } else if (close) {
+      head += "connection: close\r\n";
+    }
     head += "\r\n";
     out_ += head;
     if (!head_request_ && !no_content) out_ += r.body;

@@ -68,6 +68,14 @@ struct HubConfig {
   std::size_t max_filter_ips = 65'536;
   // Bytes per write() while a catch-up is written.
   std::size_t catchup_chunk_bytes = 64 * 1024;
+  // Largest /ws `reset` message. WebSocket::send_text() refuses a message
+  // that would take the transport's queue past
+  // ServerLimits::max_stream_queue_bytes (1 MiB) and a message cannot be
+  // sent in pieces through it, so a bigger snapshot goes out as a reset
+  // holding the profiles that fit, then one id-less `profile` message per
+  // remaining profile (docs/realtime.md "WebSocket"). Half the queue, so
+  // the reset fits behind what is already queued.
+  std::size_t ws_reset_message_bytes = 512 * 1024;
   // false: no dispatcher thread; the owner calls run_once() (tests, benches).
   bool start_thread = true;
   // Monotonic time for intervals and deadlines; steady_clock when empty.
@@ -86,6 +94,7 @@ enum class Channel : std::uint8_t {
   kSse,     // text/event-stream
   kNdjson,  // application/x-ndjson, every event as a line with the profile JSON
   kPush,    // NDJSON progress lines + an HTTP/2 push per profile revision
+  kWs,      // WebSocket text messages {"event":..,"id":..,"data":..}; see ws_handler()
 };
 
 struct SubscribeOptions {
@@ -115,10 +124,18 @@ class EventHub {
   // GET /api/profiles/stream. Query: ip, os, ja4, since. HTTP/2 push when
   // the writer allows it, otherwise NDJSON lines only.
   [[nodiscard]] server::Handler stream_handler();
+  // GET /ws (HTTP/1.1 Upgrade, RFC 6455) and extended CONNECT with
+  // :protocol websocket (HTTP/2, RFC 8441): mount it for GET and CONNECT.
+  // Query: ip, os, ja4, last_event_id as for sse_handler(). Answers 400
+  // (bad parameter), 426 with sec-websocket-version: 13 (not a WebSocket
+  // handshake, RFC 6455 §4.4), 503 (stopped or full), else accepts the
+  // WebSocket: events and control messages as in docs/realtime.md.
+  [[nodiscard]] server::Handler ws_handler();
 
   // Starts a stream on `writer` (not yet answered). Returns false when
   // stopped or full (having answered 503) or when start_stream() failed
-  // (the peer is gone).
+  // (the peer is gone). Channel::kWs accepts the WebSocket instead (426
+  // when the request is not a handshake); options.last_event_id as for SSE.
   bool subscribe(std::shared_ptr<server::ResponseWriter> writer, SubscribeOptions options);
 
   // Long poll: `callback` runs exactly once, on the hub's thread, with the
@@ -139,7 +156,9 @@ class EventHub {
 
   // For /metrics: subscribers_current, subscribers_total, dropped_slow,
   // events_published, events_coalesced, bytes_sent, resets_sent,
-  // pushes_sent, waiters_current, waiters_rejected.
+  // pushes_sent, waiters_current, waiters_rejected, ws_subscribers_current,
+  // ws_subscribers_total, ws_messages_in, ws_errors_sent. The ws_ ones are
+  // also counted in the channel-independent ones (subscribers_current...).
   [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> counters() const;
 
   // Defined in src/realtime/event_hub.cpp; named here only so that file's

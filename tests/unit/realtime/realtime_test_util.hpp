@@ -311,6 +311,17 @@ inline std::shared_ptr<FakeWriter> open_sse(EventHub& hub, std::string query = {
   return w;
 }
 
+// A store with changes by number (10.0.0.N), and a clock for the hub.
+struct HubFixture : ::testing::Test {
+  store::ProfileStore store{store_config()};
+  ManualClock clock;
+  std::int64_t ts = kT0;
+
+  void change(std::uint32_t n) { store.apply(mtu(ip4(n), ts += 1000)); }
+  std::string json_of(std::uint32_t n) const { return store.get(ip4(n))->json.str(); }
+  std::uint64_t seq_of(std::uint32_t n) const { return store.get(ip4(n))->seq; }
+};
+
 inline std::string ip_text(std::uint32_t n) { return ip4(n).to_rfc5952_string(); }
 
 // A deterministic mix of changes over `ips` addresses (10.0.0.1 on):

@@ -17,15 +17,7 @@ using namespace test;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-struct SseFixture : ::testing::Test {
-  store::ProfileStore store{store_config()};
-  ManualClock clock;
-  std::int64_t ts = kT0;
-
-  void change(std::uint32_t n) { store.apply(mtu(ip4(n), ts += 1000)); }
-  std::string json_of(std::uint32_t n) const { return store.get(ip4(n))->json.str(); }
-  std::uint64_t seq_of(std::uint32_t n) const { return store.get(ip4(n))->seq; }
-};
+struct SseFixture : HubFixture {};
 
 TEST_F(SseFixture, FreshStreamIsRetryThenResetSnapshotByteForByte) {
   for (std::uint32_t n = 1; n <= 3; ++n) store.apply(syn(ip4(n), ts += 1000));

@@ -509,6 +509,10 @@ struct Router::Impl {
     std::string body;
     if (ch.reset) {
       auto all = store.snapshot();
+      // The snapshot is taken after changes_since() fixed `ch.seq`; a
+      // revision newer than that would come again in the journal after
+      // `ch.seq` that the client asks for next.
+      std::erase_if(all, [&](const store::ProfilePtr& p) { return p->seq > ch.seq; });
       body = "{\"reset\":true,\"seq\":" + std::to_string(ch.seq) + ",\"profiles\":[";
       for (std::size_t i = 0; i < all.size(); ++i) {
         if (i != 0) body += ',';

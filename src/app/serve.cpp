@@ -246,6 +246,11 @@ int run_serve(const Options& opts) {
   store::StoreConfig store_config;
   store_config.ttl = std::chrono::seconds(opts.profile_ttl_s);
   store_config.max_profiles = opts.max_profiles;
+  // Seqs continue upward across restarts (StoreConfig::first_seq), so a
+  // dashboard or SSE client resuming from the previous run gets a reset.
+  store_config.first_seq = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   store::ProfileStore store(store_config);
   ServeSink sink(file_writer.get(), store);
   GuardedAnalyzer an(*db, analyzer_config(opts), sink);

@@ -115,6 +115,8 @@ struct ProfileStore::Impl {
     config.max_profiles = std::max<std::size_t>(config.max_profiles, 1);
     config.journal_capacity = std::max<std::size_t>(config.journal_capacity, 1);
     if (!clock) clock = [] { return std::chrono::system_clock::now(); };
+    next_seq = journal_newest = config.first_seq;
+    seq.store(config.first_seq);
     // ETags must not repeat across restarts, where sequence numbers do.
     constexpr std::string_view kHex = "0123456789abcdef";
     std::random_device rd;

@@ -86,9 +86,16 @@ PY
 /usr/bin/python3 - "$port6" "$work/longpoll.log" <<'PY' &
 import http.client, json, sys, time
 conn = http.client.HTTPConnection("::1", int(sys.argv[1]), timeout=15)
+# This run's seqs start at its start time in microseconds, so 0 (or any
+# seq of an earlier run) is older than the journal: a reset with the list.
 conn.request("GET", "/api/profiles?since=0")
 d = json.loads(conn.getresponse().read())
-assert d["reset"] is False and d["changes"], d
+assert d["reset"] is True and d["profiles"] and d["seq"] > 1_000_000_000_000_000, d
+assert all(p["seq"] <= d["seq"] for p in d["profiles"]), d
+seq = d["seq"]
+conn.request("GET", f"/api/profiles?since={seq}")
+d = json.loads(conn.getresponse().read())
+assert d["reset"] is False and d["seq"] >= seq, d
 seq = d["seq"]
 t0 = time.monotonic()
 conn.request("GET", f"/api/profiles?since={seq}&wait=8")

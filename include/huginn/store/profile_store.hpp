@@ -41,6 +41,13 @@ struct StoreConfig {
   std::size_t max_profiles = 100'000;      // at least 1; the least recently changed is evicted
   std::size_t journal_capacity = 65'536;   // events kept for resume; at least 1
   std::size_t history_limit = 16;          // changes kept per profile
+  // The store's seq before its first change. A process that restarts loses
+  // its journal; a client still holding a seq of the earlier run must get
+  // a reset, never a replay of this run's unrelated journal. serve sets
+  // this to the wall clock in microseconds at start (app/serve.cpp): the
+  // earlier run made fewer changes than microseconds passed, so each of its
+  // seqs is below this run's first and changes_since() answers reset.
+  std::uint64_t first_seq = 0;
 };
 
 // Which sections a profile has (query `has=`).

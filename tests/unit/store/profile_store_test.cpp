@@ -218,6 +218,32 @@ TEST(ProfileStoreJournal, ChangesSinceReturnsWhatFollows) {
   EXPECT_TRUE(c.events.empty());
 }
 
+// A restarted process starts its seqs above every seq of the earlier run
+// (StoreConfig::first_seq); a client resuming from that run gets a reset,
+// not this run's journal read as if it followed on.
+TEST(ProfileStoreJournal, FirstSeqMakesAnEarlierRunsSeqsReset) {
+  StoreConfig cfg = config();
+  cfg.first_seq = 1'000;
+  ProfileStore store(cfg);
+  EXPECT_EQ(store.seq(), 1'000U);
+  Changes c = store.changes_since(1'000, 100);  // up to date, nothing yet
+  EXPECT_FALSE(c.reset);
+  EXPECT_TRUE(c.events.empty());
+
+  store.apply(syn(ip4(1), kT0));
+  EXPECT_EQ(store.get(ip4(1))->seq, 1'001U);
+  c = store.changes_since(1'000, 100);
+  EXPECT_FALSE(c.reset);
+  ASSERT_EQ(c.events.size(), 1U);
+  EXPECT_EQ(c.events[0].seq, 1'001U);
+
+  for (const std::uint64_t earlier : {0ULL, 1ULL, 998ULL}) {
+    c = store.changes_since(earlier, 100);
+    EXPECT_TRUE(c.reset) << earlier;
+    EXPECT_EQ(c.seq, 1'001U);
+  }
+}
+
 TEST(ProfileStoreJournal, SupersededRevisionsAreCoalesced) {
   ProfileStore store(config());
   store.apply(syn(ip4(1), kT0));  // 1 created (superseded by 3)

@@ -32,9 +32,13 @@ if [[ "${1:-}" == "--test" ]]; then
     prometheus
     # Node's http2 client drives RFC 8441 WebSockets; puppeteer-core drives the browsers
     nodejs
-    # real browsers as fingerprint sources, run headless
+    # real browsers as fingerprint sources, run headless; tests/browser drives
+    # them with puppeteer-core, installed by `npm ci` from its lock file
     chromium firefox-esr
   )
+  # Debian's npm, unless a nodejs that bundles its own npm (NodeSource's,
+  # which conflicts with Debian's npm package) is already installed.
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

@@ -24,101 +24,14 @@
       }
       return { status: res.status, etag: res.headers.get('ETag'), body };
     },
-    profilesUrl(query) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) {
-        if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
-      }
-      const s = params.toString();
-      return '/api/profiles' + (s ? '?' + s : '');
-    },
     profileUrl(ip) {
       return '/api/profiles/' + encodeURIComponent(ip);
     },
   };
 
-  // ------------------------------------------------------- live sources --
-
-  // A live source delivers the profile list as it changes. Every strategy
-  // (this poller now; Server-Sent Events, HTTP/2 push and WebSocket with
-  // issue 5's RealtimeManager) has the same shape, so the view never knows
-  // which one runs:
-  //   start(), stop(), setQuery(query)
-  //   onSnapshot({profiles, total, seq})  the full current page
-  //   onChange(event)                     one incremental change (event
-  //                                       streams; the poller never calls it)
-  //   onState(state, strategy)            'connecting' | 'live' | 'error' | 'stopped'
-  class PollingSource {
-    constructor({ intervalMs = 2000, maxBackoffMs = 30000 } = {}) {
-      this.strategy = 'polling';
-      this.intervalMs = intervalMs;
-      this.maxBackoffMs = maxBackoffMs;
-      this.query = {};
-      this.etag = null;
-      this.timer = null;
-      this.controller = null;
-      this.failures = 0;
-      this.running = false;
-      this.onSnapshot = () => {};
-      this.onChange = () => {};
-      this.onState = () => {};
-    }
-
-    start() {
-      if (this.running) return;
-      this.running = true;
-      this.onState('connecting', this.strategy);
-      this.tick();
-    }
-
-    stop() {
-      this.running = false;
-      clearTimeout(this.timer);
-      if (this.controller) this.controller.abort();
-      this.onState('stopped', this.strategy);
-    }
-
-    setQuery(query) {
-      this.query = { ...query };
-      this.etag = null;  // another query is another resource
-      if (this.running) {
-        clearTimeout(this.timer);
-        if (this.controller) this.controller.abort();
-        this.tick();
-      }
-    }
-
-    async tick() {
-      const controller = new AbortController();
-      this.controller = controller;
-      try {
-        const r = await Api.getJson(Api.profilesUrl(this.query), this.etag, controller.signal);
-        if (controller !== this.controller || !this.running) return;  // superseded
-        if (r.status === 200 && r.body && Array.isArray(r.body.profiles)) {
-          this.etag = r.etag;
-          this.onSnapshot(r.body);
-        } else if (r.status !== 304) {
-          throw new Error((r.body && r.body.message) || 'HTTP ' + r.status);
-        }
-        this.failures = 0;
-        this.onState('live', this.strategy);
-        this.schedule(this.intervalMs);
-      } catch (e) {
-        if (controller !== this.controller || !this.running) return;
-        this.failures += 1;
-        this.onState('error', this.strategy, e.message);
-        // Exponential backoff with full jitter, so that a restarted server
-        // is not met by every open dashboard in the same millisecond.
-        const cap = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** this.failures);
-        this.schedule(this.intervalMs / 2 + Math.random() * cap);
-      }
-    }
-
-    schedule(ms) {
-      clearTimeout(this.timer);
-      if (this.running) this.timer = setTimeout(() => this.tick(), ms);
-    }
-  }
+  // The live table comes from RealtimeManager (realtime.js): WebSocket,
+  // Server-Sent Events or polling, whichever works here. The view keeps no
+  // state of its own about the channel; it renders the manager's table.
 
   // ------------------------------------------------------------ helpers --
 
@@ -172,13 +85,25 @@
     myIp: null,
     meEtag: null,
     lastSeq: new Map(),  // ip -> seq last rendered, to mark fresh rows
+    rendered: false,     // the first table is not marked fresh
     statsAt: 0,
+    meAt: 0,
   };
 
-  function setConnection(s, strategy, detail) {
+  // The header's connection indicator: strategy and state (connecting,
+  // live, reconnecting in N s, offline, paused).
+  function setConnection(status) {
+    const s = status.state;
+    let text = s;
+    if ((s === 'reconnecting' || s === 'offline') && status.retryInMs > 0) {
+      text += ' · retry in ' + Math.ceil(status.retryInMs / 1000) + ' s';
+    }
     $('conn-dot').dataset.state = s;
-    $('conn-state').textContent = detail ? s + ': ' + detail : s;
-    $('conn-strategy').textContent = strategy ? '(' + strategy + ')' : '';
+    if ($('conn-state').textContent !== text) $('conn-state').textContent = text;
+    const label = status.strategy ? window.HuginnRealtimeManager.labels[status.strategy] : '';
+    const strategy = label ? '(' + label + ')' : '';
+    if ($('conn-strategy').textContent !== strategy) $('conn-strategy').textContent = strategy;
+    $('conn-state').title = status.detail || '';
   }
 
   function cell(tr, text, className, title) {
@@ -187,17 +112,51 @@
     tr.appendChild(td);
   }
 
-  function renderSnapshot(snap) {
+  // Filters and sort of the form, applied here: every channel delivers the
+  // whole (server-filtered by OS) table, and polling cannot filter at all.
+  const kMaxRows = 500;
+  const searchText = new WeakMap();  // profile -> its JSON, lower case, for `q`
+
+  function matches(p, f) {
+    const has = (v, needle) => typeof v === 'string' && v.toLowerCase().includes(needle);
+    if (f.os && !has(p.os || get(p, 'tcp.syn.os'), f.os)) return false;
+    if (f.browser && !has(p.browser || get(p, 'http.request.app'), f.browser)) return false;
+    if (f.q) {
+      let text = searchText.get(p);
+      if (text === undefined) {
+        text = JSON.stringify(p).toLowerCase();
+        searchText.set(p, text);
+      }
+      if (!text.includes(f.q)) return false;
+    }
+    return true;
+  }
+
+  const kSorts = {
+    last_seen: (a, b) => String(b.last_seen).localeCompare(String(a.last_seen)),
+    first_seen: (a, b) => String(b.first_seen).localeCompare(String(a.first_seen)),
+    connections: (a, b) => (b.connections || 0) - (a.connections || 0),
+    ip: (a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }),
+    os: (a, b) => String(a.os || '~').localeCompare(String(b.os || '~')),
+  };
+
+  function renderTable(profiles) {
+    const f = readFilters();
+    const needle = { q: f.q.toLowerCase(), os: f.os.toLowerCase(), browser: f.browser.toLowerCase() };
+    const list = [];
+    for (const p of profiles.values()) if (matches(p, needle)) list.push(p);
+    list.sort(kSorts[f.sort] || kSorts.last_seen);
+    const shown = list.slice(0, kMaxRows);
     const tbody = $('profiles').tBodies[0];
     const rows = document.createDocumentFragment();
     const seen = new Map();
-    for (const p of snap.profiles) {
+    for (const p of shown) {
       const tr = document.createElement('tr');
       tr.dataset.ip = p.ip;
       if (p.ip === state.myIp) tr.classList.add('me');
       if (p.ip === state.selected) tr.classList.add('selected');
       const before = state.lastSeq.get(p.ip);
-      if (before !== undefined && before !== p.seq) tr.classList.add('fresh');
+      if (state.rendered && before !== p.seq) tr.classList.add('fresh');
       seen.set(p.ip, p.seq);
       cell(tr, p.ip, 'mono');
       cell(tr, p.os || get(p, 'tcp.syn.app') || '', null);
@@ -214,11 +173,14 @@
            Array.isArray(reasons) ? reasons.join(', ') : '');
       rows.appendChild(tr);
     }
+    const selectedChanged = state.selected && seen.get(state.selected) !== state.lastSeq.get(state.selected);
     state.lastSeq = seen;
+    state.rendered = true;
     tbody.replaceChildren(rows);
-    $('empty').hidden = snap.profiles.length !== 0;
-    $('shown').textContent = snap.profiles.length + ' of ' + snap.total + ' shown';
-    if (state.selected && seen.has(state.selected)) showDetail(state.selected);
+    $('empty').hidden = profiles.size !== 0;
+    $('shown').textContent = shown.length + ' of ' + list.length + ' shown' +
+        (list.length !== profiles.size ? ' (' + profiles.size + ' in total)' : '');
+    if (selectedChanged) showDetail(state.selected);
   }
 
   function renderStats(s) {
@@ -309,6 +271,7 @@
   }
 
   async function refreshMe() {
+    state.meAt = Date.now();
     try {
       const r = await Api.getJson('/api/me', state.meEtag);
       if (r.status === 304) return;
@@ -354,14 +317,33 @@
   }
 
   function main() {
-    const source = new PollingSource({ intervalMs: 2000 });
-    source.onState = setConnection;
-    source.onSnapshot = (snap) => {
-      renderSnapshot(snap);
-      refreshMe();
-      refreshStats();
+    // ?transport=ws|sse|poll forces one strategy (tests, or a user behind a
+    // proxy that breaks the better ones); without it the manager picks.
+    const forced = new URLSearchParams(location.search).get('transport');
+    const manager = new window.HuginnRealtimeManager({ forced });
+    window.huginnRealtime = manager.status;  // read by tests/browser/
+
+    // One render per animation frame however many events arrive.
+    let frame = 0;
+    const scheduleRender = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        renderTable(manager.profiles);
+      });
     };
-    // A quiet store still has moving capture counters.
+    manager.onUpdate = (profiles, change) => {
+      scheduleRender();
+      // Our own row changed, or we do not know our address yet: ask again,
+      // at most every 2 s.
+      if ((change.reset || state.myIp === null || change.ip === state.myIp) &&
+          Date.now() - state.meAt > 2000) {
+        refreshMe();
+      }
+    };
+    manager.onStats = () => refreshStats();
+    manager.onStatus = setConnection;
+    // Polling has no stats events, and capture counters move in a quiet store.
     setInterval(() => {
       if (Date.now() - state.statsAt > 10000) refreshStats();
     }, 5000);
@@ -369,7 +351,10 @@
     let debounce = null;
     const onFilter = () => {
       clearTimeout(debounce);
-      debounce = setTimeout(() => source.setQuery(readFilters()), 250);
+      debounce = setTimeout(() => {
+        manager.setFilter({ os: $('f-os').value });
+        scheduleRender();
+      }, 250);
     };
     $('filters').addEventListener('input', onFilter);
     $('filters').addEventListener('submit', (e) => e.preventDefault());
@@ -383,15 +368,22 @@
       $('detail').hidden = true;
       for (const tr of $('profiles').tBodies[0].rows) tr.classList.remove('selected');
     });
+    // A tab left in the background for a minute stops taking events (a
+    // WebSocket is paused on the server, other channels close) and catches
+    // up from the journal when it is shown again; a short switch keeps it live.
+    let hiddenTimer = null;
     document.addEventListener('visibilitychange', () => {
-      if (document.hidden) source.stop();
-      else source.start();
+      clearTimeout(hiddenTimer);
+      if (document.hidden) hiddenTimer = setTimeout(() => manager.setPaused(true), 60000);
+      else manager.setPaused(false);
     });
 
-    source.setQuery(readFilters());
-    source.start();
+    manager.setFilter({ os: $('f-os').value });
+    manager.start();
     refreshMe();
     refreshStats();
+    // Relative times ("12 s ago") age without events.
+    setInterval(scheduleRender, 15000);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

@@ -111,3 +111,35 @@ bench_compare_logs() {
   fi
   return "$rc"
 }
+
+# bench_serve_start LOG ARGS...: starts `$bin serve ARGS...` in the
+# background with its log in LOG, sets serve_pid, and waits (10 s at most)
+# until the first --listen address answers /api/health. `serve_url` must be
+# set to that address's base URL (http://127.0.0.1:PORT) beforehand.
+bench_serve_start() {
+  local log=$1; shift
+  "$bin" serve "$@" >"$log" 2>&1 &
+  serve_pid=$!
+  local i
+  for i in $(seq 100); do
+    curl -s -o /dev/null --max-time 1 "${serve_url:?}/api/health" && return 0
+    kill -0 "$serve_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$bench_name: the server did not come up:" >&2
+  tail -5 "$log" >&2
+  exit 1
+}
+
+# bench_serve_stop: SIGTERM to the server bench_serve_start started; waits.
+bench_serve_stop() {
+  [[ -n "${serve_pid:-}" ]] || return 0
+  kill -TERM "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  serve_pid=
+}
+
+# bench_metric NAME: the value of one sample of the server's /metrics.
+bench_metric() {
+  curl -s --max-time 5 "$serve_url/metrics" | awk -v n="$1" '$1 == n {print $2; exit}'
+}

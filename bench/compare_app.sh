@@ -5,7 +5,8 @@
 # Generates (once, cached in the build directory) a capture of N_PACKETS
 # (default 640000) with `huginn_gen_bench_capture --profile app` and any
 # further options (e.g. --hosts 100000: p0f's cost per packet grows with
-# the number of hosts it tracks), then runs
+# the number of hosts it tracks), reads it back into the page cache as a
+# file read from disk (settle_page_cache below), then runs
 #   p0f -r FILE -o LOG -m 1000,200000
 #   huginn-profiler analyze --format jsonl -m 1000,200000 -o LOG FILE
 #   huginn-profiler analyze --format p0f   -m 1000,200000 -o LOG FILE
@@ -31,6 +32,29 @@ tag=$(echo "$*" | tr -c 'A-Za-z0-9\n' '_' | tr -d '\n')
 capture="$build/bench/bench-app-$packets${tag:+-$tag}.pcap"
 bench_capture "$capture" --profile app --packets "$packets" "$@"
 frames=$(bench_count_frames "$capture")
+
+# settle_page_cache FILE: writes FILE's dirty pages back, drops the file
+# from the page cache and reads it once, sequentially, so that every run
+# of both tools reads it as the kernel's readahead lays out any file read
+# from disk (large folios), whatever wrote it and whatever has happened to
+# the cache since. The layout decides what mapping the file costs: a copy
+# of the 337 MB default capture that the cache had kept in 4 KiB pages took
+# 52 ms of kernel time to map and unmap (huginn-profiler maps files),
+# against 12 ms once settled; p0f's stdio reads did not change measurably.
+settle_page_cache() {
+  /usr/bin/python3 - "$1" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    os.fsync(fd)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    while os.read(fd, 1 << 20):
+        pass
+finally:
+    os.close(fd)
+PY
+}
+settle_page_cache "$capture"
 
 for i in $(seq "$runs"); do
   echo "run $i/$runs ..." >&2

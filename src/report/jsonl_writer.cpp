@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <type_traits>
@@ -49,6 +50,14 @@ void put_uint(JsonBuffer& out, T value) {
 
 void put_bool(JsonBuffer& out, bool b) { out += b ? "true" : "false"; }
 void put_null(JsonBuffer& out) { out += "null"; }
+// A string of our own that needs no escaping (a record kind, a subject).
+void put_plain(JsonBuffer& out, std::string_view s) {
+  char* p = out.room(s.size() + 2);
+  p[0] = '"';
+  std::memcpy(p + 1, s.data(), s.size());
+  p[s.size() + 1] = '"';
+  out.commit(s.size() + 2);
+}
 
 void put_string_or_null(JsonBuffer& out, const std::optional<std::string>& s) {
   if (s) {
@@ -68,14 +77,22 @@ void put_nonempty_or_null(JsonBuffer& out, std::string_view s) {
 
 template <typename Range>
 void put_uint_array(JsonBuffer& out, const Range& values) {
-  out += '[';
+  using T = typename Range::value_type;
+  static_assert(std::is_unsigned_v<T>);
+  // One reservation for the whole array: each value takes at most its
+  // digits and a comma, plus the two brackets.
+  constexpr std::size_t kMaxItem = std::numeric_limits<T>::digits10 + 2;
+  char* const start = out.room(2 + kMaxItem * std::size(values));
+  char* p = start;
+  *p++ = '[';
   bool first = true;
-  for (const auto v : values) {
-    if (!first) out += ',';
+  for (const T v : values) {
+    if (!first) *p++ = ',';
     first = false;
-    put_uint(out, v);
+    p = std::to_chars(p, p + kMaxItem, v).ptr;
   }
-  out += ']';
+  *p++ = ']';
+  out.commit(static_cast<std::size_t>(p - start));
 }
 
 void put_string_array(JsonBuffer& out, const std::vector<std::string>& values) {
@@ -99,18 +116,22 @@ class ObjectWriter {
   ObjectWriter& operator=(const ObjectWriter&) = delete;
   ~ObjectWriter() { out_ += '}'; }
 
-  // One store of `,"name":` (the name is a literal, so its copy inlines).
-  JsonBuffer& key(std::string_view name) {
-    char* p = out_.room(name.size() + 4);
-    std::size_t n = 0;
-    if (!first_) p[n++] = ',';
+  // `,"name":` (no comma before the first key) in one reservation. Taking
+  // the literal's array type makes the name's length a constant, so its
+  // copy compiles to a few stores instead of a memcpy call.
+  template <std::size_t N>
+  JsonBuffer& key(const char (&name)[N]) {
+    constexpr std::size_t kLen = N - 1;  // without the literal's '\0'
+    char* p = out_.room(kLen + 4);
+    const std::size_t comma = first_ ? 0 : 1;
     first_ = false;
-    p[n++] = '"';
-    std::memcpy(p + n, name.data(), name.size());
-    n += name.size();
-    p[n++] = '"';
-    p[n++] = ':';
-    out_.commit(n);
+    p[0] = ',';
+    char* q = p + comma;
+    q[0] = '"';
+    std::memcpy(q + 1, name, kLen);
+    q[kLen + 1] = '"';
+    q[kLen + 2] = ':';
+    out_.commit(comma + kLen + 3);
     return out_;
   }
 
@@ -119,9 +140,8 @@ class ObjectWriter {
   bool first_ = true;
 };
 
-void put_dotted_quad(JsonBuffer& out, const std::uint8_t* b) {
-  char* const start = out.room(15);  // "255.255.255.255"
-  char* p = start;
+// Writes "a.b.c.d" at `p` (at most 15 bytes); returns the end.
+char* write_dotted_quad(char* p, const std::uint8_t* b) {
   for (std::size_t i = 0; i < 4; ++i) {
     if (i != 0) *p++ = '.';
     const unsigned v = b[i];
@@ -129,7 +149,16 @@ void put_dotted_quad(JsonBuffer& out, const std::uint8_t* b) {
     if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
     *p++ = static_cast<char>('0' + v % 10);
   }
-  out.commit(static_cast<std::size_t>(p - start));
+  return p;
+}
+
+// At most 4 lowercase hex digits of `v`, without leading zeros ("0" for 0).
+char* write_hex16(char* p, unsigned v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  int shift = 12;
+  while (shift > 0 && (v >> shift) == 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) *p++ = kHex[(v >> shift) & 0xf];
+  return p;
 }
 
 // The text IpAddress::to_rfc5952_string() gives (inet_ntop), without its
@@ -138,12 +167,12 @@ void put_dotted_quad(JsonBuffer& out, const std::uint8_t* b) {
 // (the first of equal runs) as "::", and, as inet_ntop does, the last 32
 // bits in dotted decimal for IPv4-compatible (::a.b.c.d, but not ::1) and
 // IPv4-mapped (::ffff:a.b.c.d) addresses. Nothing here needs escaping.
-void put_ip(JsonBuffer& out, const packet::IpAddress& addr) {
+// Writes at `p`, at most kMaxIpText bytes (INET6_ADDRSTRLEN without its
+// NUL); returns the end.
+constexpr std::size_t kMaxIpText = 45;
+char* write_ip(char* p, const packet::IpAddress& addr) {
   const std::uint8_t* b = addr.bytes.data();
-  if (addr.version == packet::IpVersion::v4) {
-    put_dotted_quad(out, b);
-    return;
-  }
+  if (addr.version == packet::IpVersion::v4) return write_dotted_quad(p, b);
   std::array<unsigned, 8> words{};
   for (std::size_t i = 0; i < 8; ++i) words[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
   std::size_t best_base = 8;
@@ -169,27 +198,27 @@ void put_ip(JsonBuffer& out, const packet::IpAddress& addr) {
                                               (best_len == 5 && words[5] == 0xffff));
   for (std::size_t i = 0; i < 8; ++i) {
     if (i >= best_base && i < best_base + best_len) {
-      if (i == best_base) out += ':';
+      if (i == best_base) *p++ = ':';
       continue;
     }
-    if (i != 0) out += ':';
-    if (i == 6 && embedded_v4) {
-      put_dotted_quad(out, b + 12);
-      return;
-    }
-    char* hex = out.room(4);
-    const auto r = std::to_chars(hex, hex + 4, words[i], 16);
-    out.commit(static_cast<std::size_t>(r.ptr - hex));
+    if (i != 0) *p++ = ':';
+    if (i == 6 && embedded_v4) return write_dotted_quad(p, b + 12);
+    p = write_hex16(p, words[i]);
   }
-  if (best_len != 0 && best_base + best_len == 8) out += ':';
+  if (best_len != 0 && best_base + best_len == 8) *p++ = ':';
+  return p;
 }
 
+// `"address/port"`, every record has two: one reservation, no escaping.
 void put_endpoint(JsonBuffer& out, const analyzer::Endpoint& ep) {
-  out += '"';
-  put_ip(out, ep.addr);
-  out += '/';
-  put_uint(out, ep.port);
-  out += '"';
+  char* const start = out.room(kMaxIpText + 8);  // quotes, '/', 5 digits
+  char* p = start;
+  *p++ = '"';
+  p = write_ip(p, ep.addr);
+  *p++ = '/';
+  p = std::to_chars(p, p + 5, ep.port).ptr;
+  *p++ = '"';
+  out.commit(static_cast<std::size_t>(p - start));
 }
 
 // Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" to `dst` and returns its length (27
@@ -297,7 +326,7 @@ void add_tls(ObjectWriter& j, const analyzer::TlsDetails& t) {
 void add_http2(ObjectWriter& j, const analyzer::Http2Details& h) {
   json_string(j.key("akamai"), h.akamai);
   put_bool(j.key("complete"), h.complete);
-  json_string(j.key("mode"), h.upgrade ? "upgrade" : "prior_knowledge");
+  put_plain(j.key("mode"), h.upgrade ? "upgrade" : "prior_knowledge");
   JsonBuffer& settings = j.key("settings");
   settings += '[';
   for (std::size_t i = 0; i < h.settings.size(); ++i) {
@@ -371,7 +400,7 @@ void JsonlWriter::append_line(std::string& out, const Observation& obs) {
 
 void JsonlWriter::append_line(JsonBuffer& out, const Observation& obs) {
   ObjectWriter j(out);
-  json_string(j.key("kind"), analyzer::jsonl_kind_name(obs.kind));
+  put_plain(j.key("kind"), analyzer::jsonl_kind_name(obs.kind));
   char ts[kTimestampBuffer];
   const std::size_t ts_len = rfc3339_utc(obs.ts_us, ts);
   JsonBuffer& ts_out = j.key("ts");
@@ -380,7 +409,7 @@ void JsonlWriter::append_line(JsonBuffer& out, const Observation& obs) {
   ts_out += '"';
   put_endpoint(j.key("client"), obs.client);
   put_endpoint(j.key("server"), obs.server);
-  json_string(j.key("subject"), obs.subject == analyzer::Subject::kClient ? "client" : "server");
+  put_plain(j.key("subject"), obs.subject == analyzer::Subject::kClient ? "client" : "server");
 
   switch (obs.kind) {
     case ObservationKind::kSyn:

@@ -37,10 +37,64 @@ make_workdir() {
   trap 'exit 130' INT TERM
 }
 e2e_cleanup() {
-  local pid
+  local pid ns
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  for ns in "${namespaces[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [[ ${HUGINN_E2E_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+namespaces=()
+
+# make_netns_pair TAG CLIENT4 CLIENT6 SERVER4 SERVER6: make_workdir TAG,
+# then a client and a server namespace ($cns, $sns; named after TAG, this
+# PID and a random number, so parallel runs cannot clash) joined by a veth
+# pair created inside them (vc in $cns, vs in $sns) with those addresses
+# (/24, /64, no DAD). At exit, after $pids, every process left in the
+# namespaces is killed and the namespaces (with their qdiscs and nftables
+# tables) are deleted. Skips when `ip netns` is unavailable.
+make_netns_pair() {
+  local tag="hg$1$$-$RANDOM" side ns dev a4 a6
+  make_workdir "$1"
+  cns="$tag-c"
+  sns="$tag-s"
+  ip netns add "$cns" 2>/dev/null || skip "ip netns unavailable"
+  namespaces+=("$cns")
+  ip netns add "$sns"
+  namespaces+=("$sns")
+  ip -n "$cns" link add vc type veth peer name vs netns "$sns"
+  for side in "$cns vc $2 $3" "$sns vs $4 $5"; do
+    read -r ns dev a4 a6 <<<"$side"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set "$dev" up
+    ip -n "$ns" addr add "$a4/24" dev "$dev"
+    ip -n "$ns" -6 addr add "$a6/64" dev "$dev" nodad
+  done
+}
+
+# start_serve READY ARGS...: `$HUGINN_BIN serve ARGS...` in the background
+# (output in $work/serve.stdout and .stderr, PID in $serve_pid and $pids);
+# returns once the log has a "dashboard at READY" line (READY is a grep
+# regex: wait for the listener logged last).
+start_serve() {
+  local ready=$1
+  shift
+  "$HUGINN_BIN" serve "$@" >"$work/serve.stdout" 2>"$work/serve.stderr" &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  poll_until 10 grep -qs "dashboard at $ready" "$work/serve.stderr" ||
+    fail "serve did not start: $(cat "$work/serve.stderr")"
+}
+
+# served_port URL: the port serve logged for URL ("http://127\.0\.0\.1",
+# "https://\[::1\]": sed regexes); fails when there is none.
+served_port() {
+  local p
+  p=$(sed -n "s|.*dashboard at $1:\([0-9]*\)/.*|\1|p" "$work/serve.stderr" | head -n 1)
+  [[ $p =~ ^[0-9]+$ ]] || fail "no port for $1 in: $(cat "$work/serve.stderr")"
+  echo "$p"
 }
 
 # poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.

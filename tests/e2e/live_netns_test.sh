@@ -29,38 +29,7 @@ require_tools curl ip
 [[ $mode == jsonl ]] || require_tools p0f
 export TZ=UTC
 
-tag="hge2e$$-$RANDOM"
-cns="$tag-c"
-sns="$tag-s"
-work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-netns.XXXXXX")
-pids=()
-namespaces=()
-cleanup() {
-  local pid ns
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for ns in "${namespaces[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$cns" 2>/dev/null || skip "ip netns unavailable"
-namespaces+=("$cns")
-ip netns add "$sns"
-namespaces+=("$sns")
-# Created inside the namespaces, so the names cannot clash with other runs.
-ip -n "$cns" link add vc type veth peer name vs netns "$sns"
-for side in "$cns vc 192.0.2.1 2001:db8::1" "$sns vs 192.0.2.2 2001:db8::2"; do
-  read -r ns dev a4 a6 <<<"$side"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set "$dev" up
-  ip -n "$ns" addr add "$a4/24" dev "$dev"
-  ip -n "$ns" -6 addr add "$a6/64" dev "$dev" nodad
-done
+make_netns_pair netns 192.0.2.1 2001:db8::1 192.0.2.2 2001:db8::2
 ip -n "$cns" addr add 192.0.2.3/24 dev vc
 
 start_http_server "$sns" "$work/www" "$work/http.log"

@@ -61,37 +61,7 @@ client_py="$e2e_dir/sse_resume_client.py"
 t_start=$(date +%s%3N)
 elapsed() { echo "$(($(date +%s%3N) - t_start))ms"; }
 
-tag="hgflt$$-$RANDOM"
-cns="$tag-c"
-sns="$tag-s"
-work=$(mktemp -d "${TMPDIR:-/tmp}/huginn-e2e-faults.XXXXXX")
-pids=()
-namespaces=()
-cleanup() {
-  local pid ns
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for ns in "${namespaces[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-  if [[ ${HUGINN_E2E_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$cns" 2>/dev/null || skip "ip netns unavailable"
-namespaces+=("$cns")
-ip netns add "$sns"
-namespaces+=("$sns")
-ip -n "$cns" link add vc type veth peer name vs netns "$sns"
-for side in "$cns vc 10.77.0.1 fd00:77::1" "$sns vs 10.77.0.2 fd00:77::2"; do
-  read -r ns dev a4 a6 <<<"$side"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set "$dev" up
-  ip -n "$ns" addr add "$a4/24" dev "$dev"
-  ip -n "$ns" -6 addr add "$a6/64" dev "$dev" nodad
-done
+make_netns_pair flt 10.77.0.1 fd00:77::1 10.77.0.2 fd00:77::2
 # Loss and delay: tc netem where the kernel has it (sch_netem). Kernels
 # built without it get the nearest we can make with what they have: 10%
 # random loss of packets coming in from the veth on each side (nftables

@@ -21,14 +21,9 @@ require_tools curl
 export TZ=UTC
 make_workdir realtime
 
-"$HUGINN_BIN" serve --no-capture --listen 127.0.0.1:0 --listen '[::1]:0' --tls-listen none \
-  >"$work/serve.stdout" 2>"$work/serve.stderr" &
-serve_pid=$!
-pids+=("$serve_pid")
-poll_until 10 grep -qs "dashboard at http://" "$work/serve.stderr" || fail "serve did not start: $(cat "$work/serve.stderr")"
-port=$(sed -n 's|.*dashboard at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/serve.stderr" | head -n 1)
-port6=$(sed -n 's|.*dashboard at http://\[::1\]:\([0-9]*\)/.*|\1|p' "$work/serve.stderr" | head -n 1)
-[[ $port =~ ^[0-9]+$ && $port6 =~ ^[0-9]+$ ]] || fail "cannot read ports: $(cat "$work/serve.stderr")"
+start_serve 'http://\[::1\]' --no-capture --listen 127.0.0.1:0 --listen '[::1]:0' --tls-listen none
+port=$(served_port 'http://127\.0\.0\.1')
+port6=$(served_port 'http://\[::1\]')
 H="http://127.0.0.1:$port"
 
 # A subscriber over IPv6, so its own connection does not touch 127.0.0.1's profile.

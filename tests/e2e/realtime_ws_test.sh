@@ -25,15 +25,11 @@ export TZ=UTC
 make_workdir realtime_ws
 here=$(dirname "${BASH_SOURCE[0]}")
 
-"$HUGINN_BIN" serve --no-capture --listen 127.0.0.1:0 --listen '[::1]:0' --tls-listen '[::1]:0' \
-  --state-dir "$work/state" >"$work/serve.stdout" 2>"$work/serve.stderr" &
-serve_pid=$!
-pids+=("$serve_pid")
-poll_until 10 grep -qs "dashboard at https://" "$work/serve.stderr" || fail "serve did not start: $(cat "$work/serve.stderr")"
-port=$(sed -n 's|.*dashboard at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/serve.stderr" | head -n 1)
-port6=$(sed -n 's|.*dashboard at http://\[::1\]:\([0-9]*\)/.*|\1|p' "$work/serve.stderr" | head -n 1)
-tls6=$(sed -n 's|.*dashboard at https://\[::1\]:\([0-9]*\)/.*|\1|p' "$work/serve.stderr" | head -n 1)
-[[ $port =~ ^[0-9]+$ && $port6 =~ ^[0-9]+$ && $tls6 =~ ^[0-9]+$ ]] || fail "cannot read ports: $(cat "$work/serve.stderr")"
+start_serve 'https://' --no-capture --listen 127.0.0.1:0 --listen '[::1]:0' --tls-listen '[::1]:0' \
+  --state-dir "$work/state"
+port=$(served_port 'http://127\.0\.0\.1')
+port6=$(served_port 'http://\[::1\]')
+tls6=$(served_port 'https://\[::1\]')
 
 # Not a handshake: 426 naming the version (RFC 6455 §4.4), over HTTP/1.1
 # and HTTP/2 (h2 over TLS by ALPN).

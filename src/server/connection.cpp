@@ -5,16 +5,19 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <exception>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +29,9 @@ constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // Linux <netinet/tcp.h> names (since 4.2); spelled out for older headers.
 constexpr int kTcpSavedSyn = 28;
 constexpr std::size_t kSavedSynMax = 512;
+// The most one read takes. Cleartext reads go to one buffer per I/O thread,
+// filled only once the socket is readable, so an idle connection holds no
+// read buffer (issue 5: memory per idle subscriber).
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kWriteChunk = 64 * 1024;
 // How long a closing TLS connection waits for the peer's close_notify.
@@ -34,8 +40,8 @@ constexpr std::chrono::milliseconds kTlsCloseWait{250};
 constexpr std::chrono::milliseconds kLingerWait{500};
 constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
 
-// Asio's ssl::stream owns SSL app data (its verify callback); ours lives in
-// an ex_data slot of its own.
+// The Connection behind an SSL, for the message callback, in an ex_data
+// slot of its own (app data stays free for OpenSSL-level code).
 int connection_ex_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -47,11 +53,36 @@ std::int64_t now_us() {
       .count();
 }
 
+// Valid until the calling handler returns; handlers of one thread never
+// nest, so one buffer serves all of its connections.
+std::span<char> thread_read_buffer() {
+  thread_local const std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  return {buf.get(), kReadChunk};
+}
+
 class PlainTransport final : public Transport {
  public:
-  explicit PlainTransport(tcp::socket s) : socket_(std::move(s)) {}
-  void async_read_some(asio::mutable_buffer buf, IoHandler h) override {
-    socket_.async_read_some(buf, std::move(h));
+  explicit PlainTransport(tcp::socket s) : socket_(std::move(s)) {
+    // read_some after readiness must not block if the wakeup was spurious.
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+  }
+  void async_read(ReadHandler h) override {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
+                         if (ec) {
+                           h(ec, {});
+                           return;
+                         }
+                         const std::span<char> buf = thread_read_buffer();
+                         boost::system::error_code rec;
+                         const std::size_t n = socket_.read_some(asio::buffer(buf.data(), buf.size()), rec);
+                         if (rec == asio::error::would_block || rec == asio::error::try_again) {
+                           async_read(std::move(h));
+                           return;
+                         }
+                         h(rec, std::string_view(buf.data(), n));
+                       });
   }
   void async_write(asio::const_buffer buf, IoHandler h) override {
     asio::async_write(socket_, buf, std::move(h));
@@ -62,20 +93,183 @@ class PlainTransport final : public Transport {
   tcp::socket socket_;
 };
 
+// TLS straight on the non-blocking socket (SSL_set_fd): OpenSSL reads and
+// writes the socket itself and the transport only waits for readiness.
+// asio's ssl::stream keeps two 17 KiB buffers and a BIO pair of two more
+// for the connection's whole life; here an idle connection keeps the SSL
+// object alone, as SSL_MODE_RELEASE_BUFFERS frees OpenSSL's record buffers
+// whenever they are empty (issue 5: memory per idle subscriber).
+// Invariants: every call runs on the connection's strand, so SSL_read,
+// SSL_write and SSL_shutdown never run at once on one SSL; an operation
+// that asked for WANT_READ / WANT_WRITE is retried with the same arguments
+// once the socket is ready (SSL_get_error(3)); completions never run inside
+// the call that started the operation.
 class TlsTransport final : public Transport {
  public:
-  TlsTransport(tcp::socket s, asio::ssl::context& ctx) : stream_(std::move(s), ctx) {}
-  void async_read_some(asio::mutable_buffer buf, IoHandler h) override {
-    stream_.async_read_some(buf, std::move(h));
+  using DoneHandler = std::function<void(const boost::system::error_code&)>;
+
+  TlsTransport(tcp::socket s, asio::ssl::context& ctx)
+      : socket_(std::move(s)), ssl_(SSL_new(ctx.native_handle())) {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
+      ssl_.reset();
+      return;
+    }
+    SSL_set_accept_state(ssl_.get());
+    SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
   }
+
+  // Null when OpenSSL could not make the SSL object (every operation then
+  // fails with no_memory).
+  SSL* native_handle() { return ssl_.get(); }
+  tcp::socket& socket() override { return socket_; }
+
+  // The client speaks first (RFC 8446 §4.1.2): wait for its ClientHello.
+  void async_handshake(DoneHandler h) {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
+                         if (ec) {
+                           h(ec);
+                           return;
+                         }
+                         drive([this] { return SSL_do_handshake(ssl_.get()); }, std::move(h));
+                       });
+  }
+
+  void async_read(ReadHandler h) override {
+    auto attempt = [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
+      if (ec) {
+        h(ec, {});
+        return;
+      }
+      drive(
+          [this] {
+            const std::span<char> buf = thread_read_buffer();
+            std::size_t n = 0;
+            const int rv = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
+            read_ = std::string_view(buf.data(), rv > 0 ? n : 0);
+            return rv;
+          },
+          [this, h = std::move(h)](const boost::system::error_code& e) { h(e, read_); });
+    };
+    // A record already buffered (or decrypted but unread) will not make the
+    // socket readable again.
+    if (ssl_ && SSL_has_pending(ssl_.get()) == 1) {
+      asio::post(socket_.get_executor(), [attempt = std::move(attempt)]() mutable { attempt({}); });
+    } else {
+      socket_.async_wait(tcp::socket::wait_read, std::move(attempt));
+    }
+  }
+
   void async_write(asio::const_buffer buf, IoHandler h) override {
-    asio::async_write(stream_, buf, std::move(h));
+    // Without SSL_MODE_ENABLE_PARTIAL_WRITE success means all of `buf`.
+    auto done = [h = std::move(h), n = buf.size()](const boost::system::error_code& ec) {
+      h(ec, ec ? 0 : n);
+    };
+    if (buf.size() == 0) {
+      asio::post(socket_.get_executor(), [done = std::move(done)] { done({}); });
+      return;
+    }
+    asio::post(socket_.get_executor(), [this, buf, done = std::move(done)]() mutable {
+      drive(
+          [this, buf] {
+            std::size_t n = 0;
+            return SSL_write_ex(ssl_.get(), buf.data(), buf.size(), &n);
+          },
+          std::move(done));
+    });
   }
-  tcp::socket& socket() override { return stream_.next_layer(); }
-  asio::ssl::stream<tcp::socket>& stream() { return stream_; }
+
+  // RFC 8446 §6.1: our close_notify, then the peer's; what the peer still
+  // sends before it is read and dropped. The caller bounds the wait.
+  void async_shutdown(DoneHandler h) {
+    asio::post(socket_.get_executor(), [this, h = std::move(h)]() mutable {
+      drive(
+          [this] {
+            // 0: ours is sent, theirs not yet received.
+            const int rv = SSL_shutdown(ssl_.get());
+            return rv == 0 ? 1 : rv;
+          },
+          [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
+            if (ec || (SSL_get_shutdown(ssl_.get()) & SSL_RECEIVED_SHUTDOWN) != 0) {
+              h(ec);
+              return;
+            }
+            drain(std::move(h));
+          });
+    });
+  }
 
  private:
-  asio::ssl::stream<tcp::socket> stream_;
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+  };
+
+  // Runs `op` (an SSL call, > 0 on success) until it succeeds or fails,
+  // waiting for the readiness OpenSSL asks for in between.
+  template <class Op, class Done>
+  void drive(Op op, Done done) {
+    if (!ssl_) {
+      done(asio::error::no_memory);
+      return;
+    }
+    // Closed: the SSL's BIO still holds the descriptor's number, which a new
+    // connection may already own.
+    if (!socket_.is_open()) {
+      done(asio::error::operation_aborted);
+      return;
+    }
+    ERR_clear_error();
+    errno = 0;
+    const int rv = op();
+    if (rv > 0) {
+      done(boost::system::error_code{});
+      return;
+    }
+    const int sys = errno;
+    const int err = SSL_get_error(ssl_.get(), rv);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      socket_.async_wait(
+          err == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
+          [this, op = std::move(op), done = std::move(done)](const boost::system::error_code& ec) mutable {
+            if (ec) {
+              done(ec);
+              return;
+            }
+            drive(std::move(op), std::move(done));
+          });
+      return;
+    }
+    done(to_error_code(err, sys));
+  }
+
+  // After our close_notify: reads until the peer's arrives.
+  void drain(DoneHandler h) {
+    drive(
+        [this] {
+          const std::span<char> buf = thread_read_buffer();
+          std::size_t n = 0;
+          return SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
+        },
+        [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
+          if (ec == asio::error::eof) h({});
+          else if (ec) h(ec);
+          else asio::post(socket_.get_executor(), [this, h = std::move(h)]() mutable { drain(std::move(h)); });
+        });
+  }
+
+  static boost::system::error_code to_error_code(int err, int sys) {
+    if (err == SSL_ERROR_ZERO_RETURN) return asio::error::eof;  // the peer's close_notify
+    const unsigned long e = ERR_get_error();
+    if (e != 0) return {static_cast<int>(e), asio::error::get_ssl_category()};
+    if (err == SSL_ERROR_SYSCALL && sys != 0) return {sys, boost::system::system_category()};
+    return asio::ssl::error::stream_truncated;
+  }
+
+  tcp::socket socket_;
+  std::unique_ptr<SSL, SslFree> ssl_;
+  std::string_view read_;  // what the last SSL_read_ex gave, in thread_read_buffer()
 };
 
 }  // namespace
@@ -171,7 +365,8 @@ Connection::Connection(std::shared_ptr<ServerContext> ctx, Strand strand, tcp::s
   key_.server = info_.local;
   if (tls != nullptr) {
     auto t = std::make_unique<TlsTransport>(std::move(socket), *tls);
-    SSL_set_ex_data(t->stream().native_handle(), connection_ex_index(), this);
+    if (t->native_handle() != nullptr)
+      SSL_set_ex_data(t->native_handle(), connection_ex_index(), this);
     transport_ = std::move(t);
   } else {
     transport_ = std::make_unique<PlainTransport>(std::move(socket));
@@ -204,10 +399,9 @@ void Connection::start() {
   if (info_.tls) {
     set_deadline(limits().handshake_timeout);
     auto* t = static_cast<TlsTransport*>(transport_.get());
-    t->stream().async_handshake(asio::ssl::stream_base::server,
-                                [self = shared_from_this()](const boost::system::error_code& ec) {
-                                  self->on_tls_handshake(ec);
-                                });
+    t->async_handshake([self = shared_from_this()](const boost::system::error_code& ec) {
+      self->on_tls_handshake(ec);
+    });
     return;
   }
   // The first request (or preface) must come within the request timeout.
@@ -240,7 +434,7 @@ void Connection::on_tls_handshake(const boost::system::error_code& ec) {
   auto* t = static_cast<TlsTransport*>(transport_.get());
   const unsigned char* alpn = nullptr;
   unsigned int alpn_len = 0;
-  SSL_get0_alpn_selected(t->stream().native_handle(), &alpn, &alpn_len);
+  SSL_get0_alpn_selected(t->native_handle(), &alpn, &alpn_len);
   if (alpn != nullptr) info_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   set_deadline(limits().request_timeout);
   if (info_.alpn == "h2") {
@@ -262,20 +456,18 @@ void Connection::read_more() {
 
 void Connection::issue_read() {
   reading_ = true;
-  read_buf_.resize(kReadChunk);
-  transport_->async_read_some(
-      asio::buffer(read_buf_),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        self->on_read(ec, n);
+  transport_->async_read(
+      [self = shared_from_this()](const boost::system::error_code& ec, std::string_view bytes) {
+        self->on_read(ec, bytes);
       });
 }
 
 void Connection::resume_read() { read_more(); }
 
-void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
+void Connection::on_read(const boost::system::error_code& ec, std::string_view bytes) {
   reading_ = false;
   if (lingering_) {
-    linger(ec, n);
+    linger(ec, bytes.size());
     return;
   }
   if (closed_) return;
@@ -283,7 +475,6 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     close();
     return;
   }
-  const std::string_view bytes(read_buf_.data(), n);
   record_prefix(bytes);
   feed(bytes);
   if (closed_) return;
@@ -354,6 +545,8 @@ void Connection::kick_write() {
   write_buf_.clear();
   protocol_->produce(write_buf_, kWriteChunk);
   if (write_buf_.empty()) {
+    // Idle: the last burst's capacity (up to kWriteChunk) is not kept.
+    std::string().swap(write_buf_);
     if (protocol_->done()) close_gracefully();
     return;
   }
@@ -432,8 +625,7 @@ void Connection::close_gracefully() {
     if (!e && epoch == self->timer_epoch_) self->finish_close();
   });
   static_cast<TlsTransport*>(transport_.get())
-      ->stream()
-      .async_shutdown([self = shared_from_this()](const boost::system::error_code&) {
+      ->async_shutdown([self = shared_from_this()](const boost::system::error_code&) {
         self->finish_close();
       });
 }

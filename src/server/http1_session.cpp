@@ -70,9 +70,11 @@ class Http1Session final : public Protocol {
   }
 
   void produce(std::string& out, std::size_t /*max*/) override {
-    // HTTP/1 output is already bounded by the stream queue limit.
-    out.append(out_);
-    out_.clear();
+    // HTTP/1 output is already bounded by the stream queue limit. The
+    // buffer is handed over or freed: an idle stream keeps none.
+    if (out.empty()) out.swap(out_);
+    else out.append(out_);
+    std::string().swap(out_);
     if (state_ && unflushed_payload_ > 0) {
       state_->pending.fetch_sub(std::min(unflushed_payload_, state_->pending.load()));
     }

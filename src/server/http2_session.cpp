@@ -68,7 +68,22 @@ class Http2Session final : public Protocol {
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Http2Session::on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Http2Session::on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Http2Session::on_stream_close);
-    const int rv = nghttp2_session_server_new(&session_, cbs, this);
+    // Memory per idle connection (issue 5), measured with 3,000 idle SSE
+    // subscribers over h2c: about 2 KB less with both options.
+    // - Our responses are indexed in no HPACK dynamic table: RFC 7541 §4.2
+    //   lets the encoder use any size up to the peer's limit, 0 included;
+    //   the cost is a few dozen header bytes per response, against a table
+    //   of up to 4 KiB (the default) held by every connection.
+    // - Closed streams are not retained: nghttp2 keeps them only for the
+    //   RFC 7540 priority tree, which RFC 9113 §5.3.2 deprecates.
+    nghttp2_option* opt = nullptr;
+    int rv = nghttp2_option_new(&opt);
+    if (rv == 0) {
+      nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
+      nghttp2_option_set_no_closed_streams(opt, 1);
+      rv = nghttp2_session_server_new2(&session_, cbs, this, opt);
+      nghttp2_option_del(opt);
+    }
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) {
       failed_ = true;
@@ -391,7 +406,9 @@ class Http2Session final : public Protocol {
       std::memcpy(buf, s->out.data() + s->out_off, n);
       s->out_off += n;
       if (s->out_off == s->out.size()) {
-        s->out.clear();
+        // Drained: an idle stream keeps no buffer (a large snapshot or burst
+        // would otherwise pin its size for the stream's life).
+        std::string().swap(s->out);
         s->out_off = 0;
       }
       if (s->streaming) s->state->pending.fetch_sub(std::min(n, s->state->pending.load()));

@@ -295,6 +295,66 @@ PY
   expect_has "$out" '"body_bytes":60000' "body under the limit"
   stop_server
   ;;
+transport_bulk)
+  # Bodies larger than a read, a TLS record and the socket buffers, both
+  # ways, over TCP and TLS: reads that find several records (or part of
+  # one) buffered, and writes that wait for a client reading slowly.
+  start_server
+  big() { python3 -c 'import sys; n = int(sys.argv[1]); sys.stdout.write(("0123456789abcdefghijklmnopqrstuvwxyz" * (n // 36 + 1))[:n])' "$1"; }
+  big 3000000 >"$WORK/expect"
+  big 12000000 >"$WORK/expect-slow"
+  head -c 60000 /dev/urandom >"$WORK/up"
+  for url in "http://127.0.0.1:$HTTP" "https://127.0.0.1:$HTTPS" "https://[::1]:$HTTPS6"; do
+    for v in --http1.1 --http2; do
+      mode=$v
+      [[ $url == http:* && $v == --http2 ]] && mode=--http2-prior-knowledge
+      out=$("${C[@]}" -k "$mode" --data-binary @"$WORK/up" "$url/echo") || fail "upload $url $v"
+      expect_has "$out" '"body_bytes":60000' "upload $url $v"
+      "${C[@]}" -k "$mode" -o "$WORK/got" "$url/big?n=3000000" || fail "download $url $v"
+      cmp -s "$WORK/got" "$WORK/expect" || fail "download $url $v: $(stat -c %s "$WORK/got") bytes, not the expected 3000000"
+    done
+  done
+  # A client with a small receive window that reads only after a pause,
+  # for more than the kernel buffers (tcp_wmem max 4 MiB): the server's
+  # writes find the socket full (EAGAIN / SSL_ERROR_WANT_WRITE) and must
+  # resume where they stopped.
+  for tls in 0 1; do
+    port=$HTTP
+    [[ $tls -eq 1 ]] && port=$HTTPS
+    v=$(python3 - "$port" "$tls" "$WORK/expect-slow" <<'PY'
+import socket, ssl, sys, time
+port, tls = int(sys.argv[1]), sys.argv[2] == "1"
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+raw.settimeout(10)
+raw.connect(("127.0.0.1", port))
+s = raw
+if tls:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(raw)
+s.sendall(b"GET /big?n=12000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+time.sleep(0.5)
+d = bytearray()
+while True:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+body = bytes(d).split(b"\r\n\r\n", 1)[1]
+print("same" if body == open(sys.argv[3], "rb").read() else "differs: %d bytes" % len(body))
+PY
+)
+    expect_eq "$v" "same" "slow reader, tls=$tls"
+  done
+  # Many connections at once share the I/O threads' read buffers.
+  need h2load
+  out=$(h2load -n 400 -c 40 -m 4 --data="$WORK/up" "https://127.0.0.1:$HTTPS/echo" 2>&1) || fail "h2load tls upload: $out"
+  expect_has "$out" "400 succeeded" "h2load tls uploads"
+  out=$(h2load -n 400 -c 40 -m 4 --data="$WORK/up" "http://127.0.0.1:$HTTP/echo" 2>&1) || fail "h2load h2c upload: $out"
+  expect_has "$out" "400 succeeded" "h2load h2c uploads"
+  stop_server
+  ;;
 garbage)
   start_server
   v=$(python3 - "$HTTP" <<'PY'

@@ -17,6 +17,7 @@
 // gracefully on SIGTERM/SIGINT and prints "stopped in N ms" on stderr.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -299,6 +300,14 @@ void handle(Ticker& ticker, hs::Request req, const std::shared_ptr<hs::ResponseW
     if (req.query.starts_with("n=")) n = std::atoi(req.query.c_str() + 2);
     w->start_stream(200, {{"content-type", "text/event-stream"}, {"cache-control", "no-store"}});
     ticker.add_stream(w, n);
+  } else if (req.path == "/big" && req.query.starts_with("n=")) {
+    // n bytes of a repeating 0-9a-z pattern (at most 16 MiB): responses
+    // larger than the socket buffers, for the transports' write paths.
+    const std::size_t n = std::min<std::size_t>(std::strtoull(req.query.c_str() + 2, nullptr, 10),
+                                                std::size_t{16} << 20);
+    std::string body(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) body[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[i % 36];
+    w->send(text(200, std::move(body)));
   } else if (req.path == "/slow") {
     ticker.add_delayed(w, text(200, "slow\n"));
   } else if (req.path == "/") {

@@ -21,7 +21,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -112,8 +111,13 @@ class Protocol {
 class Transport {
  public:
   using IoHandler = std::function<void(const boost::system::error_code&, std::size_t)>;
+  // `bytes` is valid only until the handler returns: it may live in a
+  // buffer shared by every connection of the I/O thread.
+  using ReadHandler = std::function<void(const boost::system::error_code&, std::string_view bytes)>;
   virtual ~Transport() = default;
-  virtual void async_read_some(asio::mutable_buffer buf, IoHandler h) = 0;
+  // Reads what is available (at least one byte, or an error; EOF is
+  // asio::error::eof).
+  virtual void async_read(ReadHandler h) = 0;
   virtual void async_write(asio::const_buffer buf, IoHandler h) = 0;
   virtual tcp::socket& socket() = 0;
   void close();
@@ -169,8 +173,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void on_tls_handshake(const boost::system::error_code& ec);
   void read_more();
-  void issue_read();  // one async_read_some into read_buf_, ending in on_read
-  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void issue_read();  // one Transport::async_read, ending in on_read
+  void on_read(const boost::system::error_code& ec, std::string_view bytes);
   void feed(std::string_view bytes);
   void choose_cleartext_protocol();
   void record_prefix(std::string_view bytes);
@@ -195,7 +199,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string prefix_;
   bool prefix_sent_ = false;
   bool saw_handshake_ = false;
-  std::string read_buf_;
   std::string write_buf_;
   bool reading_ = false;
   bool writing_ = false;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <optional>
@@ -210,7 +211,18 @@ void Server::start() {
   if (impl_->started) throw std::logic_error("Server::start called twice");
   const auto& cfg = impl_->ctx->config;
   if (!impl_->ctx->handler) throw std::invalid_argument("Server needs a Handler");
-  if (!cfg.tls_listen.empty()) impl_->make_tls();
+  if (!cfg.tls_listen.empty()) {
+    // OpenSSL writes TLS records with write(2) on the socket itself
+    // (TlsTransport, SSL_set_fd), and write(2) on a connection the peer has
+    // reset raises SIGPIPE, whose default action ends the process. asio's
+    // own sends pass MSG_NOSIGNAL; for OpenSSL's the signal is ignored
+    // process-wide, so the write fails with EPIPE and the connection closes.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, nullptr);
+    impl_->make_tls();
+  }
   for (const auto& ep : cfg.listen) impl_->bind(ep, false);
   for (const auto& ep : cfg.tls_listen) impl_->bind(ep, true);
   impl_->work.emplace(impl_->io.get_executor());

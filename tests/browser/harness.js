@@ -85,8 +85,14 @@ class Server {
   }
 
   // SIGTERM, then SIGKILL if it has not exited within 3 s.
+  // A server that died on its own (a signal: exitCode stays null) is an
+  // error, not something to wait for.
   async stop() {
     const proc = this.proc;
+    if (proc && proc.signalCode !== null) {
+      this.proc = null;
+      throw new Error('serve died by ' + proc.signalCode + ' (' + this.logPath + ')');
+    }
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');

@@ -347,6 +347,45 @@ PY
 )
     expect_eq "$v" "same" "slow reader, tls=$tls"
   done
+  # TLS peers that leave while the server still writes or is about to: a
+  # large response cut by an RST, an event stream closed with FIN, an idle
+  # connection reset. After an RST the first socket call gets ECONNRESET
+  # and every later write EPIPE; OpenSSL writes with write(2), so unless
+  # SIGPIPE is ignored such a write ends the process.
+  v=$(python3 - "$HTTPS" <<'PY'
+import socket, ssl, struct, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def tls():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10))
+for _ in range(3):
+    s = tls()
+    s.sendall(b"GET /big?n=12000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(1000)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+for _ in range(3):
+    s = tls()
+    s.sendall(b"GET /stream?n=50 HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(1000)
+    s.close()
+# An idle keep-alive connection reset by its peer: the server's read takes
+# the ECONNRESET, so the write of its close_notify is the one that fails.
+for _ in range(3):
+    s = tls()
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(1000)
+    time.sleep(0.1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+time.sleep(1)
+print("done")
+PY
+)
+  expect_eq "$v" "done" "tls peers that leave mid-response"
+  out=$("${C[@]}" -k "https://127.0.0.1:$HTTPS/big?n=10" 2>&1) || fail "server gone after peers left: $out"
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "server died after TLS peers left mid-response"
   # Many connections at once share the I/O threads' read buffers.
   need h2load
   out=$(h2load -n 400 -c 40 -m 4 --data="$WORK/up" "https://127.0.0.1:$HTTPS/echo" 2>&1) || fail "h2load tls upload: $out"

@@ -26,6 +26,8 @@ class Server {
   // every listener and starts the I/O threads. Throws std::runtime_error
   // with a sentence naming the cause, e.g.
   // "cannot listen on 127.0.0.1:8080: Address already in use".
+  // With TLS listeners it sets SIGPIPE to SIG_IGN for the whole process
+  // (OpenSSL writes to the socket itself; see server.cpp).
   void start();
 
   // Graceful: stop accepting, end event streams, let in-flight responses

@@ -162,7 +162,7 @@
       cell(tr, p.os || get(p, 'tcp.syn.app') || '', null);
       cell(tr, p.browser || get(p, 'http.request.app') || '', null, get(p, 'http.request.user_agent'));
       cell(tr, get(p, 'tls.ja4'), 'mono', get(p, 'tls.sni'));
-      cell(tr, get(p, 'http2.akamai'), 'mono');
+      cell(tr, get(p, 'http2.akamai'), 'mono clip', get(p, 'http2.akamai'));
       cell(tr, get(p, 'tcp.syn.dist'), 'num');
       cell(tr, get(p, 'tcp.mtu.link'), null, get(p, 'tcp.mtu.value'));
       cell(tr, p.connections, 'num');

@@ -616,6 +616,7 @@ struct Router::Impl {
           {"expired", c.expired},
           {"evicted", c.evicted},
           {"deleted", c.deleted},
+          {"republished", c.republished},
           {"journal_dropped", c.journal_dropped},
           {"approx_bytes", c.approx_bytes}}},
         {"capture",
@@ -684,6 +685,9 @@ struct Router::Impl {
     counter("huginn_store_profiles_expired_total", "Profiles dropped after the TTL.", c.expired);
     counter("huginn_store_profiles_evicted_total", "Profiles evicted at the profile cap.", c.evicted);
     counter("huginn_store_profiles_deleted_total", "Profiles deleted through the API.", c.deleted);
+    counter("huginn_store_republished_total",
+            "Revisions re-issued under a new seq when the realtime hub's coalescing interval ended.",
+            c.republished);
     counter("huginn_store_journal_dropped_total", "Events pushed out of the bounded journal.",
             c.journal_dropped);
     // Capture.

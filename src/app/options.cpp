@@ -48,6 +48,16 @@ Options of serve:
                     (default 3600)
   --max-profiles N  profiles kept at most; the least recently seen goes
                     first (default 100000)
+  --coalesce-interval MS
+                    live events (SSE, /ws, streams) carry at most one change
+                    per profile per MS milliseconds; 0 sends every change
+                    (default 100)
+  --heartbeat-interval S
+                    SSE keep-alive comment every S seconds; 0 disables
+                    (default 15)
+  --max-connections N
+                    server connections at most; more are closed at once
+                    (default 10000)
 
 Global options:
   --log-level LVL   trace, debug, info, warn, error or off (default info)
@@ -183,18 +193,32 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
       if (!v || v->empty()) return missing(arg);
       (arg == "--tls-cert" ? o.tls_cert : arg == "--tls-key" ? o.tls_key : o.state_dir) =
           std::string(*v);
-    } else if (arg == "--io-threads" || arg == "--profile-ttl" || arg == "--max-profiles") {
+    } else if (arg == "--io-threads" || arg == "--profile-ttl" || arg == "--max-profiles" ||
+               arg == "--max-connections") {
       if (serve_only.empty()) serve_only = arg;
       auto v = value(arg);
       if (!v) return missing(arg);
-      const std::uint64_t max = arg == "--io-threads" ? 64 : 100'000'000;
+      const std::uint64_t max = arg == "--io-threads" ? 64 : arg == "--max-connections" ? 1'000'000 : 100'000'000;
       std::uint64_t n = 0;
       if (!parse_uint(*v, max, n) || n == 0)
         return UsageError{std::string(arg) + " takes an integer from 1 to " + std::to_string(max) +
                           ", not '" + std::string(*v) + "'"};
       if (arg == "--io-threads") o.io_threads = static_cast<unsigned>(n);
       else if (arg == "--profile-ttl") o.profile_ttl_s = static_cast<std::uint32_t>(n);
+      else if (arg == "--max-connections") o.max_connections = n;
       else o.max_profiles = n;
+    } else if (arg == "--coalesce-interval" || arg == "--heartbeat-interval") {
+      // Zero is allowed: it turns coalescing / heartbeats off.
+      if (serve_only.empty()) serve_only = arg;
+      auto v = value(arg);
+      if (!v) return missing(arg);
+      const std::uint64_t max = arg == "--coalesce-interval" ? 60'000 : 86'400;
+      std::uint64_t n = 0;
+      if (!parse_uint(*v, max, n))
+        return UsageError{std::string(arg) + " takes an integer from 0 to " + std::to_string(max) +
+                          ", not '" + std::string(*v) + "'"};
+      (arg == "--coalesce-interval" ? o.coalesce_interval_ms : o.heartbeat_interval_s) =
+          static_cast<std::uint32_t>(n);
     } else if (arg.size() > 1 && arg[0] == '-') {
       return UsageError{"unknown option '" + std::string(arg) + "'"};
     } else if (!have_command) {

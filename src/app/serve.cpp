@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,17 +39,22 @@ namespace {
 class ServeSink final : public analyzer::ObservationSink {
  public:
   ServeSink(Writer* file, store::ProfileStore& store) : file_(file), store_(store) {}
-  void on_observation(const analyzer::Observation& obs) override {
-    store_.apply(obs);
+  void on_observation(const analyzer::Observation& obs) override { on_observations({&obs, 1}); }
+  // What one packet produced: one store change per IP (apply_batch), so a
+  // SYN's syn + mtu observations make one revision and one live event.
+  void on_observations(std::span<const analyzer::Observation> batch) {
+    store_.apply_batch(batch);
     if (file_) {
       std::lock_guard lock(file_mu_);
-      file_->on_observation(obs);
+      for (const analyzer::Observation& obs : batch) file_->on_observation(obs);
     }
     if (spdlog::should_log(spdlog::level::info)) {
-      // The p0f line without its timestamp: the log line carries its own.
-      std::string line = report::P0fLogWriter::format_log_line(obs);
-      const auto body = line.find("] ");
-      spdlog::info("{}", body == std::string::npos ? line : line.substr(body + 2));
+      for (const analyzer::Observation& obs : batch) {
+        // The p0f line without its timestamp: the log line carries its own.
+        std::string line = report::P0fLogWriter::format_log_line(obs);
+        const auto body = line.find("] ");
+        spdlog::info("{}", body == std::string::npos ? line : line.substr(body + 2));
+      }
     }
   }
   bool flush() {
@@ -66,26 +72,31 @@ class ServeSink final : public analyzer::ObservationSink {
 // API reads its counters from I/O threads. An uncontended mutex per packet
 // costs ~20 ns, well below the analyzer's own per-packet work, and keeps
 // both sides simple.
+//
+// The analyzer's observations are collected per call (one packet) and
+// handed to the ServeSink together, as one store change per IP.
 class GuardedAnalyzer {
  public:
-  GuardedAnalyzer(const db::P0fDb& db, analyzer::AnalyzerConfig config,
-                  analyzer::ObservationSink& sink)
-      : an_(db, config, sink) {}
+  GuardedAnalyzer(const db::P0fDb& db, analyzer::AnalyzerConfig config, ServeSink& sink)
+      : out_(sink), an_(db, config, batch_) {}
   capture::PacketSink packet_sink() {
     return [this](const packet::DecodedPacket& p) {
       std::lock_guard lock(mu_);
       an_.on_packet(p);
+      flush_locked();
     };
   }
   capture::UndecodedSink undecoded_sink() {
     return [this](std::int64_t ts_us, const packet::DecodeResult&) {
       std::lock_guard lock(mu_);
       an_.on_undecoded_tcp_frame(ts_us);
+      flush_locked();
     };
   }
   void finish() {
     std::lock_guard lock(mu_);
     an_.finish();
+    flush_locked();
   }
   [[nodiscard]] util::Counters counters() const {
     std::lock_guard lock(mu_);
@@ -93,7 +104,23 @@ class GuardedAnalyzer {
   }
 
  private:
+  // Only called by an_, under mu_.
+  struct Batch final : analyzer::ObservationSink {
+    std::vector<analyzer::Observation> obs;
+    void on_observation(const analyzer::Observation& o) override { obs.push_back(o); }
+  };
+  void flush_locked() {
+    if (batch_.obs.empty()) return;
+    // Taken out first: if the store throws, nothing is applied twice.
+    flushing_.clear();
+    std::swap(batch_.obs, flushing_);
+    out_.on_observations(flushing_);
+  }
+
   mutable std::mutex mu_;
+  ServeSink& out_;
+  Batch batch_;  // before an_, which holds a reference to it
+  std::vector<analyzer::Observation> flushing_;
   analyzer::Analyzer an_;
 };
 
@@ -231,6 +258,7 @@ int run_serve(const Options& opts) {
   if (auto err = listen_endpoints(opts.listen, server_config.listen)) return fail(*err);
   if (auto err = listen_endpoints(opts.tls_listen, server_config.tls_listen)) return fail(*err);
   server_config.io_threads = opts.io_threads;
+  server_config.limits.max_connections = opts.max_connections;
   if (opts.tls_cert) server_config.cert_file = *opts.tls_cert;
   if (opts.tls_key) server_config.key_file = *opts.tls_key;
   server_config.state_dir = opts.state_dir ? std::filesystem::path(*opts.state_dir)
@@ -260,7 +288,10 @@ int run_serve(const Options& opts) {
   VisitorBridge bridge(visitors);
   // Real-time delivery (docs/realtime.md): SSE, the HTTP/2 push stream, and
   // the long polls of GET /api/profiles?since=&wait=.
-  realtime::EventHub hub(store);
+  realtime::HubConfig hub_config;
+  hub_config.coalesce_interval = std::chrono::milliseconds(opts.coalesce_interval_ms);
+  hub_config.heartbeat_interval = std::chrono::seconds(opts.heartbeat_interval_s);
+  realtime::EventHub hub(store, hub_config);
   ServeStatus status(opts, *db, an, visitors, hub);
   api::RouterConfig router_config;
   router_config.waiter = [&hub](std::uint64_t since, std::chrono::milliseconds wait,

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -174,7 +175,10 @@ struct EventHub::Impl {
   // --- guarded by mu ---
   bool stopping = false;
   bool wake = false;
-  std::uint64_t latest_seq = 0;  // newest seq the store reported
+  // Newest seq of a change the store reported. A republished revision is
+  // not a change (its content was already issued under an older seq, which
+  // woke every waiter below it), so it wakes no waiter.
+  std::uint64_t latest_seq = 0;
   // Coalescing: at most one pending event per IP, released in seq order.
   std::map<std::uint64_t, store::StoreEvent> pending;
   std::unordered_map<std::string, std::uint64_t> pending_by_ip;
@@ -182,6 +186,18 @@ struct EventHub::Impl {
   // interval; `published_order` lets the old entries be pruned in order.
   std::unordered_map<std::string, TimePoint> last_published;
   std::deque<std::pair<TimePoint, std::string>> published_order;
+  // Created/updated changes of IPs still inside their interval, taken out
+  // of the queue so that they hold no other IP's events: the newest seq
+  // seen for the IP and when its interval ends. At `due` the store issues
+  // the revision again under a new seq (republish), which is then queued
+  // like any change (header comment, "Coalescing").
+  struct Deferral {
+    packet::IpAddress ip;
+    std::uint64_t seq = 0;
+    TimePoint due{};
+  };
+  std::unordered_map<std::string, Deferral> deferred;
+  std::set<std::pair<TimePoint, std::string>> deferred_by_due;
   // Copy-on-write so the dispatcher takes the list without copying it.
   std::shared_ptr<const SubList> subs;
   std::array<std::size_t, kChannels> channel_count{};
@@ -217,7 +233,7 @@ struct EventHub::Impl {
   void on_store_event(const store::StoreEvent& ev) {
     std::lock_guard l(mu);
     if (stopping) return;
-    latest_seq = std::max(latest_seq, ev.seq);
+    if (!ev.republished) latest_seq = std::max(latest_seq, ev.seq);
     auto [it, fresh] = pending_by_ip.try_emplace(ev.ip_text, ev.seq);
     if (!fresh) {
       // A newer change to this IP replaces the one still waiting: the
@@ -825,10 +841,37 @@ struct EventHub::Impl {
            ",\"subscribers\":" + std::to_string(subscribers) + "}";
   }
 
-  // One dispatcher pass: release due events, fan them out, heartbeats,
-  // stats, stalled catch-ups, waiters. Returns when the next work is due.
+  // Caller holds mu.
+  void drop_deferral(std::unordered_map<std::string, Deferral>::iterator it) {
+    deferred_by_due.erase({it->second.due, it->first});
+    deferred.erase(it);
+  }
+
+  // Deferrals whose interval ended by `now`, asked of the store again
+  // under new seqs. republish() calls on_store_event() on this thread, so
+  // mu is not held around it; the new events are queued before round()
+  // takes the queue. A deferral the store declines (profile gone, or a
+  // newer seq already issued and so queued here) needs nothing more.
+  void republish_due(TimePoint now) {
+    std::vector<std::pair<packet::IpAddress, std::uint64_t>> due;
+    {
+      std::lock_guard l(mu);
+      if (stopping) return;
+      while (!deferred_by_due.empty() && deferred_by_due.begin()->first <= now) {
+        const auto it = deferred.find(deferred_by_due.begin()->second);
+        due.emplace_back(it->second.ip, it->second.seq);
+        drop_deferral(it);
+      }
+    }
+    for (const auto& [ip, seq] : due) store.republish(ip, seq);
+  }
+
+  // One dispatcher pass: republish due deferrals, release due events, fan
+  // them out, heartbeats, stats, stalled catch-ups, waiters. Returns when
+  // the next work is due.
   TimePoint round() {
     const TimePoint now = cfg.clock();
+    republish_due(now);
     std::vector<store::StoreEvent> released;
     Fired fired;
     std::uint64_t seq_now = 0;
@@ -849,24 +892,44 @@ struct EventHub::Impl {
           published_order.pop_front();
         }
       }
-      // In seq order; an IP still inside its interval holds the queue, so
-      // ids stay ascending on every stream (header comment).
+      // In seq order. A created/updated change of an IP still inside its
+      // interval (or already deferred) is deferred instead of holding the
+      // queue; expired/deleted are final and go out at once, dropping the
+      // IP's deferral (header comment, "Coalescing").
       while (!pending.empty()) {
         auto head = pending.begin();
-        const std::string& ip = head->second.ip_text;
-        if (interval.count() > 0) {
-          const auto lp = last_published.find(ip);
-          if (lp != last_published.end() && lp->second + interval > now) {
-            next = std::min(next, lp->second + interval);
-            break;
-          }
-          last_published[ip] = now;
-          published_order.emplace_back(now, ip);
-        }
+        store::StoreEvent& ev = head->second;
+        const std::string& ip = ev.ip_text;  // valid until `ev` is moved or erased, below
         pending_by_ip.erase(ip);
-        released.push_back(std::move(head->second));
+        if (interval.count() > 0) {
+          const bool final_event = ev.profile == nullptr;
+          const auto d = deferred.find(ip);
+          if (final_event) {
+            if (d != deferred.end()) {
+              drop_deferral(d);
+              events_coalesced.fetch_add(1, std::memory_order_relaxed);
+            }
+          } else if (d != deferred.end()) {
+            d->second.seq = ev.seq;
+            events_coalesced.fetch_add(1, std::memory_order_relaxed);
+            pending.erase(head);
+            continue;
+          } else if (const auto lp = last_published.find(ip);
+                     lp != last_published.end() && lp->second + interval > now) {
+            const TimePoint due = lp->second + interval;
+            deferred.emplace(ip, Deferral{ev.profile->ip, ev.seq, due});
+            deferred_by_due.emplace(due, ip);
+            pending.erase(head);
+            continue;
+          } else {
+            last_published[ip] = now;
+            published_order.emplace_back(now, ip);
+          }
+        }
+        released.push_back(std::move(ev));
         pending.erase(head);
       }
+      if (!deferred_by_due.empty()) next = std::min(next, deferred_by_due.begin()->first);
       seq_now = latest_seq;
       while (!waiters_by_since.empty() && waiters_by_since.begin()->first < latest_seq) {
         take_waiter(waiters_by_since.begin()->second, WaitResult::kChanged, fired);

@@ -90,6 +90,11 @@ std::size_t profile_bytes(const ProfileRevision& rev) {
          heap_bytes(rev.browser) + heap_bytes(rev.ja4) + heap_bytes(rev.etag);
 }
 
+// The host an observation describes: its profile's key (docs/store.md, "Model").
+const packet::IpAddress& subject_ip(const analyzer::Observation& obs) {
+  return obs.subject == analyzer::Subject::kClient ? obs.client.addr : obs.server.addr;
+}
+
 // ASCII case folding: labels and products are ASCII, and the free-text
 // search treats other bytes as they are.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -148,7 +153,7 @@ struct ProfileStore::Impl {
   std::atomic<std::uint64_t> seq{0};  // published after the journal entry
 
   std::atomic<std::uint64_t> observations{0}, created{0}, updated{0}, expired{0}, evicted{0}, deleted{0},
-      journal_dropped{0};
+      republished{0}, journal_dropped{0};
   std::atomic<std::size_t> profiles{0}, approx_bytes{0};
 
   Shard& shard_for(const packet::IpAddress& ip) { return shards[ip.hash() % kShards]; }
@@ -175,7 +180,8 @@ struct ProfileStore::Impl {
   void update_bytes() { approx_bytes.store(profile_bytes_total + pool.bytes(), std::memory_order_relaxed); }
 
   // Journal, publish and queue for listeners one change. Writer only.
-  void emit(std::uint64_t s, EventType type, const packet::IpAddress& ip, const ProfilePtr& rev) {
+  void emit(std::uint64_t s, EventType type, const packet::IpAddress& ip, const ProfilePtr& rev,
+            bool reissue = false) {
     {
       std::unique_lock lock(journal_mu);
       assert(s == journal_newest + 1);
@@ -190,7 +196,7 @@ struct ProfileStore::Impl {
     }
     seq.store(s, std::memory_order_release);
     if (!listeners.empty()) {
-      pending.push_back(StoreEvent{s, type, rev ? rev->ip_text : ip.to_rfc5952_string(), rev});
+      pending.push_back(StoreEvent{s, type, rev ? rev->ip_text : ip.to_rfc5952_string(), rev, reissue});
     }
   }
 
@@ -247,10 +253,9 @@ struct ProfileStore::Impl {
     pending.clear();
   }
 
-  void apply(const analyzer::Observation& obs) {
-    const std::int64_t now = now_us();
-    expire(now);
-    const packet::IpAddress& ip = obs.subject == analyzer::Subject::kClient ? obs.client.addr : obs.server.addr;
+  // `n` observations about the same IP (subject_ip), as one change.
+  void apply(const analyzer::Observation* obs, std::size_t n, std::int64_t now) {
+    const packet::IpAddress& ip = subject_ip(obs[0]);
     Shard& shard = shard_for(ip);
     const auto it = shard.index.find(ip);
     const bool is_new = it == shard.index.end();
@@ -265,7 +270,7 @@ struct ProfileStore::Impl {
       lru.splice(lru.begin(), lru, shard.rows[it->second].agg);
     }
     Aggregate& agg = lru.front();
-    detail::apply_observation(agg, obs, pool, config.history_limit);
+    for (std::size_t i = 0; i < n; ++i) detail::apply_observation(agg, obs[i], pool, config.history_limit);
     agg.changed_at_us = now;
 
     const std::uint64_t s = ++next_seq;
@@ -287,11 +292,39 @@ struct ProfileStore::Impl {
     if (old.rev) profile_bytes_total -= profile_bytes(*old.rev);
     old = Row();
     pool.maybe_collect();
-    observations.fetch_add(1, std::memory_order_relaxed);
+    observations.fetch_add(n, std::memory_order_relaxed);
     (is_new ? created : updated).fetch_add(1, std::memory_order_relaxed);
     profiles.store(lru.size(), std::memory_order_relaxed);
     update_bytes();
     emit(s, is_new ? EventType::kCreated : EventType::kUpdated, ip, rev);
+  }
+
+  // The current revision again under a new seq (ProfileStore::republish).
+  // Not a change: the LRU position, changed_at_us (TTL) and the counters
+  // of changes stay as they are.
+  bool republish(const packet::IpAddress& ip, std::uint64_t seen_seq) {
+    Shard& shard = shard_for(ip);
+    const auto it = shard.index.find(ip);
+    if (it == shard.index.end() || shard.rows[it->second].rev->seq != seen_seq) return false;
+    const auto agg = shard.rows[it->second].agg;
+    const std::uint64_t s = ++next_seq;
+    // The aggregate is unchanged, so the revision differs only in seq (its
+    // JSON `seq` field and its ETag).
+    auto rev = std::make_shared<const ProfileRevision>(detail::build_revision(*agg, s, etag_prefix, pool));
+    profile_bytes_total += profile_bytes(*rev);
+    Row next = row_of(rev, agg);
+    Row old;  // freed after the shard lock is released
+    {
+      std::unique_lock lock(shard.mu);
+      old = std::exchange(shard.rows[it->second], std::move(next));
+    }
+    profile_bytes_total -= profile_bytes(*old.rev);
+    old = Row();
+    pool.maybe_collect();
+    republished.fetch_add(1, std::memory_order_relaxed);
+    update_bytes();
+    emit(s, EventType::kUpdated, ip, rev, true);
+    return true;
   }
 
   template <typename Fn>
@@ -310,7 +343,25 @@ ProfileStore::~ProfileStore() = default;
 
 void ProfileStore::apply(const analyzer::Observation& obs) {
   std::lock_guard lock(impl_->write_mu);
-  impl_->apply(obs);
+  const std::int64_t now = impl_->now_us();
+  impl_->expire(now);
+  impl_->apply(&obs, 1, now);
+  impl_->notify();
+}
+
+void ProfileStore::apply_batch(std::span<const analyzer::Observation> batch) {
+  if (batch.empty()) return;
+  std::lock_guard lock(impl_->write_mu);
+  const std::int64_t now = impl_->now_us();
+  impl_->expire(now);
+  // Each run of observations about one IP is one change.
+  std::size_t start = 0;
+  for (std::size_t i = 1; i <= batch.size(); ++i) {
+    if (i == batch.size() || subject_ip(batch[i]) != subject_ip(batch[start])) {
+      impl_->apply(&batch[start], i - start, now);
+      start = i;
+    }
+  }
   impl_->notify();
 }
 
@@ -342,6 +393,13 @@ std::size_t ProfileStore::clear() {
   }
   impl_->notify();
   return n;
+}
+
+bool ProfileStore::republish(const packet::IpAddress& ip, std::uint64_t seen_seq) {
+  std::lock_guard lock(impl_->write_mu);
+  const bool done = impl_->republish(ip, seen_seq);
+  impl_->notify();
+  return done;
 }
 
 ProfilePtr ProfileStore::get(const packet::IpAddress& ip) const {
@@ -466,9 +524,9 @@ Changes ProfileStore::changes_since(std::uint64_t since, std::size_t max_events)
       // this one or a later one (then this event is superseded).
       ProfilePtr rev = get(e.ip);
       if (!rev || rev->seq != e.seq) continue;
-      c.events.push_back(StoreEvent{e.seq, e.type, rev->ip_text, std::move(rev)});
+      c.events.push_back(StoreEvent{e.seq, e.type, rev->ip_text, std::move(rev), false});
     } else {
-      c.events.push_back(StoreEvent{e.seq, e.type, e.ip.to_rfc5952_string(), nullptr});
+      c.events.push_back(StoreEvent{e.seq, e.type, e.ip.to_rfc5952_string(), nullptr, false});
     }
   }
   return c;
@@ -483,6 +541,7 @@ StoreCounters ProfileStore::counters() const {
   c.expired = i.expired.load(std::memory_order_relaxed);
   c.evicted = i.evicted.load(std::memory_order_relaxed);
   c.deleted = i.deleted.load(std::memory_order_relaxed);
+  c.republished = i.republished.load(std::memory_order_relaxed);
   c.journal_dropped = i.journal_dropped.load(std::memory_order_relaxed);
   c.profiles = i.profiles.load(std::memory_order_relaxed);
   c.approx_bytes = i.approx_bytes.load(std::memory_order_relaxed);

@@ -93,6 +93,14 @@ expect_error bad_limits            2 '(-m|CONN)'    -- analyze -m ten,twenty "$s
 expect_error serve_flag_on_analyze 2 'listen'       -- analyze --listen 127.0.0.1:0 "$syn_pcap"
 expect_error cert_without_key      2 'tls-key'      -- serve --no-capture --tls-cert "$notes"
 expect_error bad_io_threads        2 'io-threads'   -- serve --no-capture --io-threads 0
+expect_error bad_profile_ttl       2 'profile-ttl'  -- serve --no-capture --profile-ttl 0
+expect_error bad_coalesce          2 'coalesce-interval' -- serve --no-capture --coalesce-interval 60001
+expect_error coalesce_not_number   2 'coalesce-interval' -- serve --no-capture --coalesce-interval -1
+expect_error bad_heartbeat         2 'heartbeat-interval' -- serve --no-capture --heartbeat-interval 1s
+expect_error heartbeat_missing     2 'heartbeat-interval' -- serve --no-capture --heartbeat-interval
+expect_error bad_max_connections   2 'max-connections' -- serve --no-capture --max-connections 0
+expect_error max_connections_big   2 'max-connections' -- serve --no-capture --max-connections 1000001
+expect_error coalesce_on_analyze   2 'coalesce-interval' -- analyze --coalesce-interval 0 "$syn_pcap"
 expect_error no_capture_with_file  2 'no-capture'   -- serve --no-capture -r "$syn_pcap"
 
 # Everything else: exit 1, naming the file, line or interface.

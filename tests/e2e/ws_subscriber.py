@@ -223,6 +223,12 @@ def main():
     resumed = ws.until(lambda m: m["event"] == "deleted")
     check(resumed[0][1]["event"] == "subscribed", "resume answer %r" % resumed[0][1])
     ids = [m["id"] for _, m in resumed if "id" in m]
+    # [::1]'s change from the DELETE's own connection may follow the
+    # deletion: coalescing deferred it and re-issued it under a newer seq
+    # (docs/realtime.md). It is replayed all the same.
+    if len(ids) < 2:
+        after = ws.until(lambda m: "id" in m and m["data"]["ip"] != VISITOR)
+        ids += [m["id"] for _, m in after if "id" in m]
     check(len(ids) >= 2 and min(ids) > p_seq and ids == sorted(set(ids)), "resumed ids %r after %d" % (ids, p_seq))
     check(not any(m["event"] == "reset" for _, m in resumed), "resume sent a reset")
     sse_by_id = {int(e[1]): e for e in sse_events if e[1] is not None}

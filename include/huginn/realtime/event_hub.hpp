@@ -9,12 +9,21 @@
 // - Events go out in ascending store sequence order, so SSE ids strictly
 //   increase and "Last-Event-ID: N" means "everything through N".
 // - No subscriber receives the same profile revision (seq) twice.
-// - Coalescing: after an event for an IP is published, the next one for
-//   that IP waits until `coalesce_interval` has passed; meanwhile newer
-//   changes replace it (created/updated/expired/deleted alike), so each
-//   profile produces at most one event per interval, carrying its newest
-//   revision. Because order is kept, a held event also holds the events
-//   queued behind it: the added latency is at most one interval.
+// - Coalescing: after an event for an IP is published, a created/updated
+//   change for that IP within `coalesce_interval` is deferred: taken out of
+//   the queue, so it holds no other IP's events, and later changes to the
+//   IP replace it (counted in events_coalesced). At the end of the interval
+//   the hub asks the store to republish() the IP's current revision under
+//   a new seq, above every seq already sent, and publishes that in order.
+//   The old seq is never sent later: ids strictly increase and
+//   "Last-Event-ID: N" means everything through N, so a deferred change
+//   must come back above N; the journal then holds the new seq too, so a
+//   resume from between the two gets it, and changes_since() skips the
+//   superseded old one. Each profile thus produces at most one
+//   created/updated event per interval, carrying its newest revision, and
+//   other IPs' events are not delayed by it.
+// - Expired/deleted events are final: published at once, never deferred;
+//   they drop a pending deferral of their IP (its profile is gone).
 // - Every event's wire form is built once per channel and shared by all
 //   subscribers of that channel.
 //
@@ -43,7 +52,8 @@ namespace huginn::realtime {
 using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 
 struct HubConfig {
-  // At most one event per profile per interval; zero publishes every change.
+  // At most one created/updated event per profile per interval (changes
+  // inside it are deferred, then republished); zero publishes every change.
   std::chrono::milliseconds coalesce_interval{100};
   // SSE comment line ": hb" so proxies keep idle streams open; zero: never.
   std::chrono::milliseconds heartbeat_interval{15'000};
@@ -141,13 +151,18 @@ class EventHub {
   // Long poll: `callback` runs exactly once, on the hub's thread, with the
   // store seq the hub knew of, when the store's seq exceeds `since`
   // (kChanged), after `timeout` (kTimeout) or at stop() (kStopped). It
-  // does not run when the call returns anything but kWaiting.
+  // does not run when the call returns anything but kWaiting. Seqs issued
+  // by ProfileStore::republish() do not count: their content was issued
+  // before under an older seq, which already woke every waiter below it.
+  // Through `seq`, callbacks see the newest seq excluding republished ones.
   using WaitCallback = std::function<void(WaitResult, std::uint64_t seq)>;
   WaitStart wait(std::uint64_t since, std::chrono::milliseconds timeout, WaitCallback callback);
 
   // Only when config.start_thread is false (a second caller would break
   // the order of events): does everything due at config.clock() and
   // returns when the next work is due (time_point::max() when none is).
+  // It calls store.republish() for deferrals that are due, so the caller
+  // must not hold the store's writer side (e.g. call it from a listener).
   std::chrono::steady_clock::time_point run_once();
 
   // Finishes every stream, calls every waiter back (kStopped), unsubscribes

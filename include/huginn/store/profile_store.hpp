@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,9 @@ struct StoreEvent {
   EventType type = EventType::kCreated;
   std::string ip_text;
   ProfilePtr profile;  // the new revision for created/updated; null otherwise
+  // Listeners only: issued by republish(), the same content as the
+  // previous revision (the journal does not keep this flag).
+  bool republished = false;
 };
 
 struct Query {
@@ -133,6 +137,7 @@ struct StoreCounters {
   std::uint64_t expired = 0;   // TTL
   std::uint64_t evicted = 0;   // cap, least recently seen first
   std::uint64_t deleted = 0;   // API deletes
+  std::uint64_t republished = 0;  // republish() calls that issued a seq (not counted in updated)
   std::uint64_t journal_dropped = 0;  // events pushed out of the journal
   std::size_t profiles = 0;
   std::size_t approx_bytes = 0;
@@ -150,9 +155,28 @@ class ProfileStore {
 
   // --- writers (serialised internally) ---
   void apply(const analyzer::Observation& obs);
+  // Several observations at once (e.g. all that one packet produced): each
+  // run of consecutive observations about the same IP is applied as one
+  // change (one seq, one revision, one event), as if applied one by one
+  // but without the intermediate revisions. `observations` counts each.
+  void apply_batch(std::span<const analyzer::Observation> batch);
   std::size_t expire_now();  // drop profiles idle longer than the TTL; returns how many
   bool erase(const packet::IpAddress& ip);
   std::size_t clear();
+  // Issues the profile's current revision again under a new seq: a journal
+  // entry of type updated, listeners called as for any change, a revision
+  // identical but for `seq` (its JSON `seq` field and its ETag). Counted in
+  // `republished`, not `updated`; the TTL and LRU order are unchanged.
+  // A no-op returning false when the profile is gone or its current
+  // revision is no longer `seen_seq` (a newer seq was already issued for
+  // it, so every listener has, or is being sent, something newer).
+  // Why (docs/realtime.md "Coalescing"): the EventHub defers a change for
+  // an IP inside its coalescing interval while events with higher seqs go
+  // out; seqs sent must strictly increase, so at the end of the interval
+  // the hub asks for the change again under a seq above all it has sent.
+  // A journal reader between the old and the new seq gets the new one;
+  // changes_since() skips the superseded old one.
+  bool republish(const packet::IpAddress& ip, std::uint64_t seen_seq);
 
   // --- readers ---
   [[nodiscard]] ProfilePtr get(const packet::IpAddress& ip) const;

@@ -17,7 +17,18 @@ using namespace test;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-struct SseFixture : HubFixture {};
+struct SseFixture : HubFixture {
+  // A stream that was sent 10.0.0.1's seq 1, whose change 2 is then
+  // deferred (inside 1's coalescing interval).
+  std::shared_ptr<FakeWriter> open_with_ip1_deferred(EventHub& hub) {
+    auto w = open_sse(hub);
+    store.apply(syn(ip4(1), ts += 1000));  // 1
+    hub.run_once();
+    change(1);  // 2: deferred
+    hub.run_once();
+    return w;
+  }
+};
 
 TEST_F(SseFixture, FreshStreamIsRetryThenResetSnapshotByteForByte) {
   for (std::uint32_t n = 1; n <= 3; ++n) store.apply(syn(ip4(n), ts += 1000));
@@ -161,29 +172,112 @@ TEST_F(SseFixture, BurstToOneProfileIsOneEventWithTheLastRevision) {
   EXPECT_EQ(w->body().size(), start);
   clock.advance(1ms);
   hub.run_once();
+  // The newest revision (101) again under a new seq above every one sent.
   const SseParser p = SseParser::parse(w->body().substr(start));
   ASSERT_EQ(p.events.size(), 1U);
-  EXPECT_EQ(p.events[0].last_event_id, "101");
+  EXPECT_EQ(p.events[0].last_event_id, "102");
+  EXPECT_EQ(seq_of(1), 102U);
   EXPECT_EQ(p.events[0].data, json_of(1));
   EXPECT_EQ(counter(hub, "events_coalesced"), 99U);
+  EXPECT_EQ(store.counters().republished, 1U);
+  EXPECT_EQ(store.counters().updated, 100U);
 }
 
-TEST_F(SseFixture, AHeldProfileHoldsLaterEventsSoIdsStayAscending) {
+TEST_F(SseFixture, AHeldProfileDoesNotDelayOtherProfiles) {
   EventHub hub(store, manual_config(clock, 100ms));
   auto w = open_sse(hub);
   store.apply(syn(ip4(1), ts += 1000));  // 1: published at once
   hub.run_once();
-  change(1);                             // 2: inside 1's interval, held
-  store.apply(syn(ip4(2), ts += 1000));  // 3: queued behind it
+  clock.advance(10ms);
+  change(1);                             // 2: inside 1's interval: deferred
+  store.apply(syn(ip4(2), ts += 1000));  // 3: another IP: not held by 2
+  const std::string newest1 = json_of(1);
   const auto next = hub.run_once();
-  EXPECT_EQ(next, *clock.now + 100ms);
-  EXPECT_EQ(SseParser::parse(w->body()).events.size(), 2U);  // reset + 1
-  clock.advance(100ms);
+  EXPECT_EQ(next, *clock.now + 90ms);  // 1's interval ends 100 ms after it went out
+  SseParser p = SseParser::parse(w->body());
+  ASSERT_EQ(p.events.size(), 3U);  // reset, 1, 3
+  EXPECT_EQ(p.events[1].last_event_id, "1");
+  EXPECT_EQ(p.events[2].last_event_id, "3");
+  clock.advance(89ms);
   hub.run_once();
-  const SseParser p = SseParser::parse(w->body());
+  EXPECT_EQ(SseParser::parse(w->body()).events.size(), 3U);
+  clock.advance(1ms);
+  hub.run_once();
+  p = SseParser::parse(w->body());
   ASSERT_EQ(p.events.size(), 4U);
-  EXPECT_EQ(p.events[2].last_event_id, "2");
-  EXPECT_EQ(p.events[3].last_event_id, "3");
+  EXPECT_EQ(p.events[3].type, "profile");
+  EXPECT_EQ(p.events[3].last_event_id, "4");  // 2 is never sent: 3 went out first
+  const json d = json::parse(p.events[3].data);
+  EXPECT_EQ(d["seq"], 4);
+  EXPECT_EQ(d["connections"], json::parse(newest1)["connections"]);
+  EXPECT_EQ(p.events[3].data, json_of(1));
+  EXPECT_EQ(counter(hub, "events_published"), 3U);
+  EXPECT_EQ(counter(hub, "events_coalesced"), 0U);
+  // Nothing more is due.
+  EXPECT_EQ(hub.run_once(), std::chrono::steady_clock::time_point::max());
+}
+
+TEST_F(SseFixture, ResumeAcrossADeferralMissesNothingAndRepeatsNothing) {
+  EventHub hub(store, manual_config(clock, 100ms));
+  auto live = open_with_ip1_deferred(hub);
+  store.apply(syn(ip4(2), ts += 1000));  // 3
+  hub.run_once();
+  // Reconnects while 2 is deferred, from before it (1) and after it (3).
+  auto from1 = open_sse(hub, "", "1");
+  auto from3 = open_sse(hub, "", "3");
+  change(2);                             // 4: 2 was published at once: deferred
+  hub.run_once();
+  clock.advance(100ms);
+  hub.run_once();                        // 5, 6: 2 and 4 republished
+  // And one that reconnects after the republish, from between 2 and 5.
+  auto from3_late = open_sse(hub, "", "3");
+  EXPECT_EQ(store.counters().republished, 2U);
+  for (const auto& w : {live, from1, from3, from3_late}) {
+    const SseParser p = SseParser::parse(w->body());
+    ClientState c;
+    c.last_id = w == live ? 0 : w == from1 ? 1 : 3;
+    c.events = w == live ? 0 : 1;  // ids after a resume must exceed the resume point
+    if (w != live) c.profiles = w == from1 ? std::map<std::string, std::uint64_t>{{ip_text(1), 1}}
+                                            : std::map<std::string, std::uint64_t>{{ip_text(1), 1}, {ip_text(2), 3}};
+    c.apply(p.events);
+    EXPECT_EQ(c.profiles, store_state(store));
+    std::set<std::string> ids;
+    for (const SseEvent& e : p.events) EXPECT_TRUE(ids.insert(e.last_event_id).second) << e.last_event_id;
+  }
+  // The live stream saw 1 and 3, then the republished 5 and 6; never 2 or 4.
+  std::vector<std::string> ids;
+  for (const SseEvent& e : SseParser::parse(live->body()).events) ids.push_back(e.last_event_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"0", "1", "3", "5", "6"}));
+}
+
+TEST_F(SseFixture, DeletionDuringADeferralGoesOutAtOnceAndEndsIt) {
+  EventHub hub(store, manual_config(clock, 100ms));
+  auto w = open_with_ip1_deferred(hub);
+  store.erase(ip4(1));                   // 3: final, not deferred
+  hub.run_once();
+  SseParser p = SseParser::parse(w->body());
+  ASSERT_EQ(p.events.size(), 3U);
+  EXPECT_EQ(p.events[2].type, "deleted");
+  EXPECT_EQ(p.events[2].last_event_id, "3");
+  EXPECT_EQ(counter(hub, "events_coalesced"), 1U);  // the deferred 2
+  clock.advance(100ms);
+  EXPECT_EQ(hub.run_once(), std::chrono::steady_clock::time_point::max());
+  EXPECT_EQ(SseParser::parse(w->body()).events.size(), 3U);
+  EXPECT_EQ(store.counters().republished, 0U);
+  EXPECT_EQ(store.seq(), 3U);
+}
+
+TEST_F(SseFixture, ChangeAfterTheDeferralEndsIsPublishedOnce) {
+  EventHub hub(store, manual_config(clock, 100ms));
+  auto w = open_with_ip1_deferred(hub);
+  clock.advance(100ms);
+  change(1);                             // 3: before the hub's next pass: the newest, already sent on
+  hub.run_once();
+  // republish(ip, 2) declines (3 is newer); 3 is queued and goes out.
+  const SseParser p = SseParser::parse(w->body());
+  ASSERT_EQ(p.events.size(), 3U);
+  EXPECT_EQ(p.events[2].last_event_id, "3");
+  EXPECT_EQ(store.counters().republished, 0U);
 }
 
 TEST_F(SseFixture, IdsStrictlyIncreaseAndNoRevisionTwiceUnderChurn) {

@@ -38,6 +38,26 @@ TEST(ChangeWaiter, WakesOnChange) {
   EXPECT_EQ(counter(hub, "waiters_current"), 0U);
 }
 
+TEST(ChangeWaiter, ARepublishedRevisionIsNoChange) {
+  store::ProfileStore store(store_config());
+  ManualClock clock;
+  Calls calls;  // outlives the hub, whose stop() may call back
+  EventHub hub(store, manual_config(clock, 100ms));
+  store.apply(syn(ip4(1), kT0));      // 1
+  hub.run_once();
+  store.apply(mtu(ip4(1), kT0 + 1));  // 2: deferred
+  hub.run_once();
+  ASSERT_EQ(hub.wait(2, 30s, calls.cb()), WaitStart::kWaiting);
+  clock.advance(100ms);
+  hub.run_once();                     // 3: 2 republished, same content
+  EXPECT_EQ(store.seq(), 3U);
+  EXPECT_TRUE(calls.got.empty());
+  store.apply(tls(ip4(2), kT0 + 2));  // 4: a change
+  hub.run_once();
+  ASSERT_EQ(calls.got.size(), 1U);
+  EXPECT_EQ(calls.got[0], std::make_pair(WaitResult::kChanged, std::uint64_t{4}));
+}
+
 TEST(ChangeWaiter, AlreadyChangedFiresOnTheNextPass) {
   store::ProfileStore store(store_config());
   ManualClock clock;

@@ -267,6 +267,97 @@ TEST(ProfileStoreJournal, SupersededRevisionsAreCoalesced) {
   EXPECT_TRUE(page.events.empty());
 }
 
+TEST(ProfileStoreJournal, RepublishIssuesTheSameRevisionUnderANewSeq) {
+  FakeClock clock;
+  ProfileStore store(config(), clock.fn());
+  std::vector<StoreEvent> heard;
+  store.subscribe([&](const StoreEvent& e) { heard.push_back(e); });
+  store.apply(syn(ip4(1), kT0));  // 1 created
+  store.apply(syn(ip4(2), kT0));  // 2 created
+  store.apply(mtu(ip4(1), kT0));  // 3 updated
+  const ProfilePtr before = store.get(ip4(1));
+  clock.advance(30s);
+  EXPECT_TRUE(store.republish(ip4(1), 3));  // 4
+  const ProfilePtr after = store.get(ip4(1));
+  EXPECT_EQ(after->seq, 4U);
+  EXPECT_EQ(store.seq(), 4U);
+  EXPECT_NE(after->etag, before->etag);
+  // Identical but for the seq field.
+  nlohmann::json a = nlohmann::json::parse(after->json.str());
+  nlohmann::json b = nlohmann::json::parse(before->json.str());
+  EXPECT_EQ(a["seq"], 4);
+  a.erase("seq");
+  b.erase("seq");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(after->os, before->os);
+  EXPECT_EQ(after->connections, before->connections);
+  ASSERT_EQ(heard.size(), 4U);
+  EXPECT_EQ(heard.back().seq, 4U);
+  EXPECT_EQ(heard.back().type, EventType::kUpdated);
+  EXPECT_EQ(heard.back().profile, after);
+  EXPECT_TRUE(heard.back().republished);
+  EXPECT_FALSE(heard[2].republished);
+  // The journal: 3 is superseded by 4; a reader between them gets 4.
+  const Changes all = store.changes_since(0, 100);
+  ASSERT_EQ(all.events.size(), 2U);
+  EXPECT_EQ(all.events[0].seq, 2U);
+  EXPECT_EQ(all.events[1].seq, 4U);
+  const Changes mid = store.changes_since(3, 100);
+  ASSERT_EQ(mid.events.size(), 1U);
+  EXPECT_EQ(mid.events[0].seq, 4U);
+  const StoreCounters c = store.counters();
+  EXPECT_EQ(c.republished, 1U);
+  EXPECT_EQ(c.updated, 1U);
+  EXPECT_EQ(c.created, 2U);
+  EXPECT_EQ(c.observations, 3U);
+  // Not a change: the TTL still counts from the last apply (60 s).
+  clock.advance(31s);
+  EXPECT_EQ(store.expire_now(), 2U);
+}
+
+TEST(ProfileStoreJournal, RepublishDeclinesGoneOrSupersededProfiles) {
+  ProfileStore store(config());
+  std::size_t heard = 0;
+  store.subscribe([&](const StoreEvent&) { ++heard; });
+  store.apply(syn(ip4(1), kT0));  // 1
+  store.apply(mtu(ip4(1), kT0));  // 2
+  EXPECT_FALSE(store.republish(ip4(1), 1));  // 2 is newer
+  EXPECT_FALSE(store.republish(ip4(9), 0));  // never seen
+  EXPECT_TRUE(store.erase(ip4(1)));          // 3
+  EXPECT_FALSE(store.republish(ip4(1), 2));  // gone
+  EXPECT_EQ(store.seq(), 3U);
+  EXPECT_EQ(heard, 3U);
+  EXPECT_EQ(store.counters().republished, 0U);
+}
+
+TEST(ProfileStore, ApplyBatchMakesOneChangePerRunOfOneIp) {
+  ProfileStore batched(config());
+  ProfileStore single(config());
+  std::vector<std::pair<EventType, std::uint64_t>> heard;
+  batched.subscribe([&](const StoreEvent& e) { heard.emplace_back(e.type, e.seq); });
+  const std::vector<analyzer::Observation> obs = {syn(ip4(1), kT0), mtu(ip4(1), kT0), syn(ip4(2), kT0 + 1),
+                                                  mtu(ip4(1), kT0 + 2)};
+  batched.apply_batch(obs);
+  batched.apply_batch({});
+  for (const auto& o : obs) single.apply(o);
+  const std::vector<std::pair<EventType, std::uint64_t>> want = {
+      {EventType::kCreated, 1}, {EventType::kCreated, 2}, {EventType::kUpdated, 3}};
+  EXPECT_EQ(heard, want);
+  EXPECT_EQ(batched.seq(), 3U);
+  const StoreCounters c = batched.counters();
+  EXPECT_EQ(c.observations, 4U);
+  EXPECT_EQ(c.created, 2U);
+  EXPECT_EQ(c.updated, 1U);
+  // The same profiles as applying them one by one, but for seq.
+  for (std::uint32_t n : {1U, 2U}) {
+    nlohmann::json a = nlohmann::json::parse(batched.get(ip4(n))->json.str());
+    nlohmann::json b = nlohmann::json::parse(single.get(ip4(n))->json.str());
+    a.erase("seq");
+    b.erase("seq");
+    EXPECT_EQ(a, b) << n;
+  }
+}
+
 TEST(ProfileStoreJournal, ResetRules) {
   ProfileStore store(config(100, 4));
   for (std::uint32_t i = 1; i <= 10; ++i) store.apply(syn(ip4(i), kT0));

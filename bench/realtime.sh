@@ -9,7 +9,7 @@
 # and prints a table. Needs root (capture on lo) and a build with
 # HUGINN_BENCH=ON (realtime_latency, realtime_fanout).
 #
-#   bench/realtime.sh [--quick] [--only latency|sse-h2c|sse-tls|poll]...
+#   bench/realtime.sh [--quick] [--only latency|sse-h2c|sse-tls|idle-h2c|idle-tls|poll]...
 #
 # --quick: 100 subscribers, 2 s of events (a smoke run). Environment:
 # HUGINN_BUILD_DIR, HUGINN_BIN as for the other benches; REALTIME_PORT_BASE
@@ -47,11 +47,11 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
     --only) only+=("$2"); shift ;;
-    *) echo "usage: $0 [--quick] [--only latency|sse-h2c|sse-tls|poll]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--only latency|sse-h2c|sse-tls|idle-h2c|idle-tls|poll]..." >&2; exit 2 ;;
   esac
   shift
 done
-[[ ${#only[@]} -gt 0 ]] || only=(latency sse-h2c sse-tls poll)
+[[ ${#only[@]} -gt 0 ]] || only=(latency sse-h2c sse-tls idle-h2c idle-tls poll)
 
 if [[ $quick -eq 1 ]]; then
   conns=100 subscribers=100 seconds=2 lat_seconds=2
@@ -118,6 +118,10 @@ for s in "${only[@]}"; do
     latency) run_latency ;;
     sse-h2c) run_fanout sse-h2c sse 0 ;;
     sse-tls) run_fanout sse-tls sse 1 ;;
+    # Connections that open and stay idle, no stream: the rss/conn column
+    # is the server's memory per idle connection.
+    idle-h2c) run_fanout idle-h2c idle 0 ;;
+    idle-tls) run_fanout idle-tls idle 1 ;;
     poll) run_fanout poll poll 0 ;;
     *) echo "$bench_name: unknown scenario $s" >&2; exit 2 ;;
   esac

@@ -1,8 +1,8 @@
 #include "store/profile_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <ranges>
 
 #include "huginn/store/verdict.hpp"
 #include "huginn/util/json_escape.hpp"
@@ -198,11 +198,17 @@ void put_reason_words(std::string& out, std::uint16_t reasons) {
   const std::string words = analyzer::format_nat_reasons(reasons);
   out += '[';
   bool first = true;
-  for (const auto word : std::views::split(std::string_view(words), ' ')) {
+  // A plain scan, not std::views::split: clang 14 cannot instantiate that
+  // with libstdc++ 12, and the fuzz build (clang) links this module.
+  std::string_view rest(words);
+  while (!rest.empty()) {
+    const std::size_t end = std::min(rest.find(' '), rest.size());
+    const std::string_view word = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
     if (word.empty()) continue;
     if (!first) out += ',';
     first = false;
-    append_json_string(out, std::string_view(&*word.begin(), static_cast<std::size_t>(std::ranges::distance(word))));
+    append_json_string(out, word);
   }
   out += ']';
 }

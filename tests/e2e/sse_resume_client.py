@@ -481,6 +481,7 @@ def run_proxy(lhost, lport, uhost, uport, control):
 def forward(down, up, control):
     """Copies both ways until either side ends or a cut is made."""
     pending = b""  # upstream bytes not yet forwarded while a cut is armed
+    sent = b""  # the tail of what went down: an event's id line may be in it
     while True:
         r, _, _ = select.select([down, up], [], [], 0.05)
         if down in r:
@@ -496,6 +497,7 @@ def forward(down, up, control):
         armed = os.path.exists(control)
         if not armed:
             down.sendall(pending)
+            sent = (sent + pending)[-4096:]
             pending = b""
             continue
         at = pending.find(b"\ndata: ")
@@ -503,16 +505,27 @@ def forward(down, up, control):
             # Keep the tail that may start a "\ndata: " across reads.
             keep = max(0, len(pending) - 8)
             down.sendall(pending[:keep])
+            sent = (sent + pending[:keep])[-4096:]
             pending = pending[keep:]
             continue
         end = pending.find(b"\n", at + 1)
         if end < 0:
             continue  # the data line is not complete yet
+        # The event this data line belongs to starts after the last blank
+        # line; its id line may have gone down in an earlier read. Events
+        # without an id (stats) are let through: the check needs an id.
+        seen = sent + pending[:at + 1]
+        block = seen[seen.rfind(b"\n\n") + 2:]
+        idl = block.rfind(b"id: ")
+        if idl < 0 or (idl > 0 and block[idl - 1:idl] != b"\n"):
+            down.sendall(pending[:end + 1])
+            sent = (sent + pending[:end + 1])[-4096:]
+            pending = pending[end + 1:]
+            continue
+        ident = block[idl + 4:block.find(b"\n", idl)]
         half = at + 1 + (end - at) // 2
         down.sendall(pending[:half])
         # The cut event's id, for the test to check it was not applied then.
-        idl = pending.rfind(b"\nid: ", 0, at + 1)
-        ident = pending[idl + 5:pending.find(b"\n", idl + 1)] if idl >= 0 else b""
         with open(control + ".id", "wb") as f:
             f.write(ident)
         os.unlink(control)

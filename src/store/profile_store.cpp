@@ -341,13 +341,7 @@ ProfileStore::ProfileStore(StoreConfig config, Clock clock)
 
 ProfileStore::~ProfileStore() = default;
 
-void ProfileStore::apply(const analyzer::Observation& obs) {
-  std::lock_guard lock(impl_->write_mu);
-  const std::int64_t now = impl_->now_us();
-  impl_->expire(now);
-  impl_->apply(&obs, 1, now);
-  impl_->notify();
-}
+void ProfileStore::apply(const analyzer::Observation& obs) { apply_batch({&obs, 1}); }
 
 void ProfileStore::apply_batch(std::span<const analyzer::Observation> batch) {
   if (batch.empty()) return;

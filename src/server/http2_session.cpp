@@ -259,7 +259,8 @@ class Http2Session final : public Protocol {
       s->out.erase(0, s->out_off);
       s->out_off = 0;
     }
-    s->out += chunk;
+    if (s->out.empty()) s->out = std::move(chunk);
+    else s->out += chunk;
     resume(*s);
   }
 

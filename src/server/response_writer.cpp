@@ -1,6 +1,8 @@
 // ExchangeWriter: the thread-safe face of one exchange. Checks that need an
 // answer now (closed, queue limit) use the atomics in StreamState; the work
 // itself is posted to the connection's strand.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "server/detail/connection.hpp"
@@ -21,19 +23,9 @@ ExchangeWriter::ExchangeWriter(std::weak_ptr<Connection> conn, std::shared_ptr<S
       push_enabled_(std::move(push_enabled)),
       queue_limit_(queue_limit) {}
 
-bool post_to_strand(ServerContext& ctx, const std::weak_ptr<Connection>& conn,
-                    std::function<void(Connection&)> fn) {
-  // Posting after the I/O threads are gone would touch a dead io_context.
-  std::shared_lock l(ctx.post_mu);
-  if (!ctx.accepting_posts) return false;
-  auto c = conn.lock();
-  if (!c) return false;
-  asio::post(c->strand(), [c, fn = std::move(fn)] { fn(*c); });
-  return true;
-}
-
-bool ExchangeWriter::post(std::function<void(Protocol&)> fn) {
-  return post_to_strand(*ctx_, conn_, [gen = generation_, fn = std::move(fn)](Connection& c) {
+template <class Fn>
+bool ExchangeWriter::post(Fn fn) {
+  return post_to_strand(*ctx_, conn_, [gen = generation_, fn = std::move(fn)](Connection& c) mutable {
     if (Protocol* p = c.protocol_for(gen)) {
       fn(*p);
       c.kick_write();
@@ -65,10 +57,18 @@ bool ExchangeWriter::write(std::string chunk) {
     state_->pending.fetch_sub(n);
     return false;
   }
-  if (!post([key = key_, c = std::move(chunk)](Protocol& p) mutable {
-        p.write(key, std::move(c));
+  const bool first = state_->inbox.put([&chunk](std::string& batch) {
+    if (batch.empty()) batch = std::move(chunk);
+    else batch += chunk;
+  });
+  if (!first) return true;  // the drain already posted takes it along
+  if (!post([key = key_, state = state_](Protocol& p) {
+        std::string batch = state->inbox.take();
+        if (!batch.empty()) p.write(key, std::move(batch));
       })) {
-    state_->pending.fetch_sub(n);
+    // The connection is gone: nothing queued will be sent.
+    const std::string dropped = state_->inbox.take();
+    state_->pending.fetch_sub(std::min(dropped.size(), state_->pending.load()));
     return false;
   }
   return true;

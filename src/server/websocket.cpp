@@ -372,14 +372,17 @@ void WsEngine::fail(std::uint16_t code, const char* reason) {
   close(code, reason);
 }
 
-void WsEngine::send_text(std::string text) {
-  const std::size_t n = text.size();
-  if (close_sent_ || finished_) {
-    shared_->pending.fetch_sub(std::min(n, shared_->pending.load()));
-    return;
+void WsEngine::send_texts(std::vector<std::string> texts) {
+  if (texts.empty()) return;
+  for (const std::string& text : texts) {
+    const std::size_t n = text.size();
+    if (close_sent_ || finished_) {
+      shared_->pending.fetch_sub(std::min(n, shared_->pending.load()));
+      continue;
+    }
+    queue_frame(WsOpcode::kText, text);
+    marks_.emplace_back(out_total_, n);
   }
-  queue_frame(WsOpcode::kText, text);
-  marks_.emplace_back(out_total_, n);
   wake_();
 }
 
@@ -467,16 +470,25 @@ bool WsHandle::send_text(std::string text) {
     shared_->pending.fetch_sub(n);
     return false;
   }
-  const bool posted = post_to_strand(*ctx_, conn_, [sh = shared_, t = std::move(text)](Connection& c) mutable {
+  const bool first = shared_->inbox.put(
+      [&text](std::vector<std::string>& batch) { batch.push_back(std::move(text)); });
+  if (!first) return true;  // the drain already posted takes it along
+  const auto unqueue = [](WsShared& sh, const std::vector<std::string>& batch) {
+    std::size_t bytes = 0;
+    for (const std::string& t : batch) bytes += t.size();
+    sh.pending.fetch_sub(std::min(bytes, sh.pending.load()));
+  };
+  const bool posted = post_to_strand(*ctx_, conn_, [sh = shared_, unqueue](Connection& c) {
+    std::vector<std::string> batch = sh->inbox.take();
     if (sh->engine != nullptr) {
-      sh->engine->send_text(std::move(t));
+      sh->engine->send_texts(std::move(batch));
       c.kick_write();
     } else {
-      sh->pending.fetch_sub(std::min(t.size(), sh->pending.load()));
+      unqueue(*sh, batch);
     }
   });
   if (!posted) {
-    shared_->pending.fetch_sub(n);
+    unqueue(*shared_, shared_->inbox.take());
     return false;
   }
   return true;

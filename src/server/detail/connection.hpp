@@ -17,8 +17,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,6 +60,39 @@ struct ServerContext {
   std::size_t count();
 };
 
+// What writers on any thread hand to one exchange, taken by its strand in
+// one batch: only the first put() after a take() posts a drain, so whatever
+// arrives while the I/O thread has not reached that drain yet rides along in
+// the same protocol write and the same send(). Under fan-out load the batch
+// grows by itself; an idle connection's first write still goes at once.
+// (Issue 5: one send() per event per subscriber was ~45% of the server's
+// CPU at 1,000 SSE subscribers x 100 events/s.)
+template <class Batch>
+class Inbox {
+ public:
+  // Runs add(batch) under the lock; true when the caller must post a drain.
+  template <class Add>
+  bool put(Add&& add) {
+    std::lock_guard l(mu_);
+    add(batch_);
+    return !std::exchange(posted_, true);
+  }
+  // The whole batch; the next put() posts again. The inbox keeps no
+  // capacity (an idle subscriber holds no buffer).
+  Batch take() {
+    std::lock_guard l(mu_);
+    posted_ = false;
+    Batch out;
+    out.swap(batch_);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  Batch batch_;
+  bool posted_ = false;
+};
+
 // The per-exchange state a ResponseWriter shares with the protocol: the
 // close flag, the bytes queued but not yet taken by the socket, and the
 // one-shot on_close callback.
@@ -67,6 +102,8 @@ struct StreamState {
   std::atomic<bool> streaming{false};  // start_stream() accepted
   std::atomic<bool> finished{false};   // send() or finish() accepted
   std::atomic<std::size_t> pending{0};
+  // Stream bytes written but not yet handed to the protocol (ExchangeWriter::write).
+  Inbox<std::string> inbox;
 
   void set_on_close(std::function<void()> cb);
   // Marks closed and runs the callback once; later calls do nothing.
@@ -231,7 +268,9 @@ class ExchangeWriter final : public ResponseWriter {
   void offer_websocket() { websocket_offer_ = true; }
 
  private:
-  bool post(std::function<void(Protocol&)> fn);
+  // `fn(Protocol&)` on the strand, if this exchange's protocol is still current.
+  template <class Fn>
+  bool post(Fn fn);
   bool websocket_offer_ = false;
   std::weak_ptr<Connection> conn_;
   std::shared_ptr<ServerContext> ctx_;
@@ -242,10 +281,21 @@ class ExchangeWriter final : public ResponseWriter {
   std::size_t queue_limit_;
 };
 
-// Posts `fn` to the connection's strand unless the connection or the I/O
-// threads are gone (then returns false and `fn` never runs).
-bool post_to_strand(ServerContext& ctx, const std::weak_ptr<Connection>& conn,
-                    std::function<void(Connection&)> fn);
+// Posts `fn(Connection&)` to the connection's strand unless the connection
+// or the I/O threads are gone (then returns false and `fn` never runs). A
+// template so that the hot path (one drain per subscriber per fan-out pass)
+// allocates no std::function on top of asio's own handler.
+template <class Fn>
+bool post_to_strand(ServerContext& ctx, const std::weak_ptr<Connection>& conn, Fn fn) {
+  // Posting after the I/O threads are gone would touch a dead io_context.
+  std::shared_lock l(ctx.post_mu);
+  if (!ctx.accepting_posts) return false;
+  auto c = conn.lock();
+  if (!c) return false;
+  Strand& strand = c->strand();
+  asio::post(strand, [c = std::move(c), fn = std::move(fn)]() mutable { fn(*c); });
+  return true;
+}
 
 std::unique_ptr<Protocol> make_http1(Connection& c);
 std::unique_ptr<Protocol> make_http2(Connection& c);

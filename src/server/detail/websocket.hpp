@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -78,6 +79,7 @@ struct WsShared {
   std::atomic<bool> closing{false};    // close() called or engine finished: no more sends
   std::atomic<std::size_t> pending{0}; // text payload bytes queued, not yet taken by the peer
   WsEngine* engine = nullptr;          // strand only; null before accept and after the end
+  Inbox<std::vector<std::string>> inbox;  // send_text() messages not yet given to the engine
 
   void set_on_message(std::function<void(std::string_view)> cb);
   void deliver(std::string_view text);
@@ -105,7 +107,8 @@ class WsEngine : public std::enable_shared_from_this<WsEngine> {
   // Arms the keep-alive timer; the transport is ready.
   void start();
   void on_bytes(std::string_view bytes);
-  void send_text(std::string text);
+  // Queues one text frame per message and wakes the owner once.
+  void send_texts(std::vector<std::string> texts);
   void close(std::uint16_t code, std::string_view reason);
   // The peer can send no more (HTTP/2 END_STREAM): our side ends too.
   void end_of_input();

@@ -210,6 +210,10 @@ Analyzer::AppRoute Analyzer::route_app(const DecodedPacket& pkt, std::uint32_t f
   return AppRoute::kFeed;
 }
 
+void Analyzer::no_more_client_bytes(const DecodedPacket& pkt) {
+  if (app_) app_->no_more_client_bytes(pkt);
+}
+
 void Analyzer::finish() {
   if (app_) app_->finish();
 }

@@ -126,10 +126,26 @@ struct AppLayer::Impl {
     if (f.closing() && f.user.proto != Proto::kDone) end_flow(f, pkt.ts_us);
   }
 
+  // Callers read the prefix (records, counters) before this: with
+  // release_when_done it is gone after.
   void done(AppFlow& f) {
     f.user.proto = Proto::kDone;
-    f.to_server().stop();
-    f.to_client().stop();
+    if (config.release_when_done) {
+      f.to_server().release();
+      f.to_client().release();
+    } else {
+      f.to_server().stop();
+      f.to_client().stop();
+    }
+  }
+
+  void no_more_client_bytes(const packet::DecodedPacket& pkt) {
+    AppFlow* f = table.find(flow::FlowKey::from_packet(pkt));
+    if (f == nullptr) return;
+    // end_flow() would only call done() for it (RFC 8446 §4.1.4: a second
+    // ClientHello comes only as more client bytes, after a
+    // HelloRetryRequest).
+    if (f->user.proto == Proto::kTls && !f->user.tls_pending) done(*f);
   }
 
   void process(AppFlow& f, const packet::DecodedPacket& pkt) {
@@ -348,6 +364,10 @@ void AppLayer::on_packet(const packet::DecodedPacket& pkt) { impl_->on_packet(pk
 
 void AppLayer::on_unrouted_packet(const packet::DecodedPacket& pkt) {
   impl_->on_unrouted_packet(pkt);
+}
+
+void AppLayer::no_more_client_bytes(const packet::DecodedPacket& pkt) {
+  impl_->no_more_client_bytes(pkt);
 }
 
 void AppLayer::finish() { impl_->table.clear(); }

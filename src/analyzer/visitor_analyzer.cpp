@@ -104,11 +104,18 @@ struct VisitorAnalyzer::Impl {
         outer_sink(out),
         inner_sink(out),
         blind_sink(out),
-        outer(db, cfg.analyzer, outer_sink),
-        inner(db, cfg.analyzer, inner_sink),
-        blind(db, cfg.analyzer, blind_sink) {
+        outer(db, replay_config(cfg.analyzer), outer_sink),
+        inner(db, replay_config(cfg.analyzer), inner_sink),
+        blind(db, replay_config(cfg.analyzer), blind_sink) {
     inner_sink.pass = Pass::kAppOnly;
     blind_sink.pass = Pass::kAppOnly;
+  }
+
+  // A visitor's flow gets its client bytes once and then may stay open,
+  // idle, for minutes: its app-layer buffers go as soon as it is decided.
+  static AnalyzerConfig replay_config(AnalyzerConfig a) {
+    a.app.release_when_done = true;
+    return a;
   }
 
   VisitorConfig config;
@@ -260,6 +267,9 @@ void VisitorAnalyzer::on_client_hello(const Endpoint& client, const Endpoint& se
   if (!Impl::syn_packet(c, key, ts_us, syn)) return;
   syn.ts_us = ts_us;
   c.outer_next = Impl::replay(impl_->wire(c), syn, c.syn_bytes.empty(), syn.seq + 1, wire, false);
+  // The outer stream gets no other client bytes (outer_fed), so a TLS flow
+  // need not keep its buffers to wait for a second ClientHello.
+  impl_->wire(c).no_more_client_bytes(syn);
 }
 
 void VisitorAnalyzer::on_client_prefix(const Endpoint& client, const Endpoint& server,

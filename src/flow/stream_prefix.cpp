@@ -20,7 +20,7 @@ bool StreamPrefix::start_at(std::uint32_t seq) {
 
 void StreamPrefix::allocate() {
   // Sized once; reset() keeps this memory, so a recycled stream never
-  // allocates again. The data bytes are left uninitialised: a byte is read
+  // allocates again (unless release() freed it). The data bytes are left uninitialised: a byte is read
   // only once its bit in bits_ is set, i.e. after it was written, and most
   // streams use a few KiB of the buffer, whose other pages are then never
   // touched.
@@ -154,6 +154,19 @@ bool StreamPrefix::finish() {
 
 void StreamPrefix::consume(std::size_t n) {
   consumed_ = std::max(consumed_, std::min(n, contiguous_));
+}
+
+void StreamPrefix::release() {
+  stopped_ = true;
+  data_.reset();
+  std::vector<std::uint64_t>().swap(bits_);
+  // Nothing is stored any more: contiguous() is empty, and with high_rel_
+  // back at 0 no gap reads as open (finish() would skip it anyway, as the
+  // stream is stopped).
+  contiguous_ = 0;
+  held_ = 0;
+  consumed_ = 0;
+  high_rel_ = 0;
 }
 
 void StreamPrefix::reset() {

@@ -83,6 +83,10 @@ class Analyzer {
   // calling this for those keeps the cadence identical. Optional.
   void on_undecoded_tcp_frame(std::int64_t ts_us);
 
+  // The client of this segment's 4-tuple sends nothing more before its FIN
+  // or RST: AppLayer::no_more_client_bytes(). No record changes.
+  void no_more_client_bytes(const packet::DecodedPacket& pkt);
+
   // End of input (last capture file read, or capture stopped): ends the
   // app-layer flows, emitting what they still hold (an HTTP/2 client that
   // sent SETTINGS but no header block). The p0f tables are kept, as p0f

@@ -46,7 +46,9 @@
 // the server->client direction is stopped when the flow is created, so its
 // buffer is allocated only when a mid-stream flow is created by a server
 // segment. Flows found not to be TLS/HTTP/2 stop both directions at their
-// first client byte and copy nothing more. Parse results are not kept
+// first client byte and copy nothing more; with release_when_done a flow
+// that has emitted all it will frees its buffers at once instead of at its
+// end (memory_bound() stays the bound). Parse results are not kept
 // between segments: each run re-parses the prefix (at most
 // client_prefix_bytes per segment that grows it), and the re-run stops at
 // the first header block or ClientHello, so the work per flow is bounded.
@@ -94,6 +96,12 @@ struct AppLayerConfig {
   std::int64_t idle_timeout_us = std::int64_t{limits::kDefaultFlowMaxAgeS} * 1'000'000;
   // Track flows whose SYN was not captured.
   bool pick_up_midstream = true;
+  // Free a flow's prefix buffers as soon as it has emitted all it will
+  // (StreamPrefix::release()) instead of keeping them, for reuse, until
+  // the flow ends. For long-lived flows that go quiet after their first
+  // bytes (the server's own visitors, VisitorAnalyzer); the capture path
+  // keeps the recycling, which spares it an allocation per flow.
+  bool release_when_done = false;
   // Which header names p0f knows, for Http2Details::http_signature (values
   // of known headers stop at '|' too; format_http_raw_sig()). The analyzer
   // passes its p0f.fp's (db::HttpMatcher::known_header_predicate()); empty
@@ -133,6 +141,17 @@ class AppLayer {
   [[nodiscard]] static bool may_start(std::uint8_t first);
   // This segment's 4-tuple has a flow in the table (no LRU touch).
   [[nodiscard]] bool tracks(const packet::DecodedPacket& pkt) const;
+  // The client sends nothing more on this segment's 4-tuple before its
+  // FIN or RST (a replay that hands over one ClientHello, VisitorAnalyzer).
+  // A TLS flow that is not waiting for the rest of a ClientHello has then
+  // emitted every record it will: it is done now rather than at the FIN
+  // (which would emit nothing for it), so release_when_done frees its
+  // buffers. Other flows are left as they are: an HTTP/2 flow still short
+  // of its first header block emits its partial fingerprint at the FIN,
+  // from its bytes. No record and no counter changes, as long as the
+  // promise holds: client bytes that still come are ignored (counted as
+  // stream_bytes_ignored), a second ClientHello among them.
+  void no_more_client_bytes(const packet::DecodedPacket& pkt);
   // The analyzer decided a flow by may_start() without handing it over:
   // counted as "app_other_protocol", like a flow on_packet() drops.
   void note_other_protocol() { ++other_protocol_; }

@@ -24,7 +24,11 @@
 //
 // Bounds: at most max_connections connection states (each the SYN's bytes
 // and two flags); past it the oldest state is forgotten and counted
-// ("visitor_evicted"). The Analyzers are bounded by their own configs.
+// ("visitor_evicted"). The Analyzers are bounded by their own configs; a
+// connection's app-layer prefix buffers are freed as soon as its records
+// are decided (AppLayerConfig::release_when_done, no_more_client_bytes()
+// after the one ClientHello): an idle visitor whose records are out keeps
+// none.
 //
 // Thread-safe: calls come from the server's I/O threads and are serialised
 // by one mutex; the sink is called under it, so it must not call back in.

@@ -25,8 +25,8 @@
 //    counted as ignored.
 //
 // Memory: buffer_bytes(config) once the first byte is stored (allocated
-// then, kept across reset() so the flow table can recycle it); nothing is
-// allocated per segment.
+// then, kept across reset() so the flow table can recycle it, until
+// release()); nothing is allocated per segment.
 //
 // Not thread-safe: one owner thread (the capture thread).
 #include <cstddef>
@@ -113,6 +113,12 @@ class StreamPrefix {
   // Nothing more is wanted from this direction: later bytes are counted as
   // ignored and not copied. contiguous() stays readable.
   void stop() { stopped_ = true; }
+  // stop(), and nothing will read this direction again either: its buffers
+  // are freed now rather than kept for the entry's next flow, so a flow
+  // that stays open after its parser is done (an idle keep-alive
+  // connection) holds none. contiguous() becomes empty and consumed() 0;
+  // stats() stay. After reset() the next stored byte allocates again.
+  void release();
 
   // Back to the state of a new stream with the same config, keeping the
   // buffers' memory for reuse.

@@ -613,11 +613,13 @@ struct CaptureRun {
   util::Counters counters;
 };
 
-CaptureRun run_capture(const db::P0fDb& db, const std::string& name, bool app_layer) {
+CaptureRun run_capture(const db::P0fDb& db, const std::string& name, bool app_layer,
+                       bool release_when_done = false) {
   CaptureRun out;
   CollectingSink sink;
   AnalyzerConfig cfg;
   cfg.app_layer = app_layer;
+  cfg.app.release_when_done = release_when_done;
   Analyzer an(db, cfg, sink);
   char err[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_open_offline(test::testdata_capture(name).c_str(), err);
@@ -721,6 +723,157 @@ TEST_F(AppLayerCaptureTest, HostileCapturesMoveTheirCounters) {
     EXPECT_EQ(r.counters.get("app_not_h2_http1"), 0u);
     EXPECT_EQ(r.counters.get("stream_bytes_in_prefix"), 21u) << "only the banner segment is copied";
   }
+}
+
+// Every field this file's records carry, for comparing two runs.
+std::string record_key(const Observation& o) {
+  std::string k = std::to_string(static_cast<int>(o.kind)) + "|" + std::to_string(o.ts_us) + "|" +
+                  std::to_string(o.client.port) + ">" + std::to_string(o.server.port) + "|" +
+                  o.signature + "|" + o.params;
+  if (o.tls) {
+    k += "|" + o.tls->ja4 + "|" + o.tls->ja4_r + "|" + o.tls->ja4_o + "|" + o.tls->ja4_stable + "|" +
+         o.tls->sni + "|" + std::to_string(o.tls->hello_index);
+  }
+  if (o.http2) {
+    k += "|" + o.http2->akamai + "|" + std::to_string(o.http2->complete) +
+         std::to_string(o.http2->upgrade) + "|" + o.http2->http_signature;
+    for (const auto& n : o.http2->header_names) k += "," + n;
+  }
+  return k;
+}
+
+std::vector<std::string> record_keys(const std::vector<Observation>& records) {
+  std::vector<std::string> out;
+  for (const auto& o : records) out.push_back(record_key(o));
+  return out;
+}
+
+// release_when_done frees what nobody reads again: nothing else changes.
+TEST_F(AppLayerCaptureTest, ReleasingDecidedFlowsChangesNoRecordAndNoCounter) {
+  std::size_t app_records = 0;
+  for (const char* name : {"tls-handshake.pcapng", "tls-alpn-h2.pcap", "tls-non-ascii-alpn.pcapng",
+                           "badcurveball.pcap", "http1.pcapng", "CVE-2018-6794.pcap",
+                           "ssh2-malformed.pcap", "ipv6.pcapng"}) {
+    if (!have(name)) continue;
+    SCOPED_TRACE(name);
+    const auto kept = run_capture(*db_, name, true, false);
+    const auto released = run_capture(*db_, name, true, true);
+    EXPECT_EQ(record_keys(kept.records), record_keys(released.records));
+    EXPECT_EQ(dump(kept.counters), dump(released.counters));
+    app_records += count(released, ObservationKind::kTlsClient);
+  }
+  if (have("tls-handshake.pcapng")) {
+    EXPECT_GE(app_records, 64u);
+  }
+}
+
+// A scenario run twice: buffers kept, and released with the client's end
+// announced by no_more_client_bytes() after its bytes (as VisitorAnalyzer
+// does); records and counters must be the same. Returns the second run.
+class NoMoreClientBytesTest : public ::testing::Test {
+ protected:
+  struct Run {
+    std::vector<std::string> records;
+    std::string counters;
+    std::size_t flows = 0;
+  };
+  // scenario(app, c, end): `end` is the segment to announce the end with,
+  // or null in the first run. It is built in both runs, as segment
+  // timestamps count the segments built.
+  template <class Scenario>
+  static Run run(bool release, std::uint16_t port, Scenario scenario) {
+    CollectingSink sink;
+    AppLayerConfig cfg;
+    cfg.release_when_done = release;
+    AppLayer app(cfg, sink);
+    Conn c(port, 443);
+    const auto end = c.client(0, {});
+    scenario(app, c, release ? &end : nullptr);
+    return Run{record_keys(sink.all), dump(app.counters()), app.flow_count()};
+  }
+  template <class Scenario>
+  static Run expect_same(std::uint16_t port, Scenario scenario) {
+    const Run kept = run(false, port, scenario);
+    Run released = run(true, port, scenario);
+    EXPECT_EQ(kept.records, released.records);
+    EXPECT_EQ(kept.counters, released.counters);
+    EXPECT_EQ(kept.flows, released.flows);
+    return released;
+  }
+  static void announce(AppLayer& app, const packet::DecodedPacket* end) {
+    if (end != nullptr) app.no_more_client_bytes(*end);
+  }
+};
+
+TEST_F(NoMoreClientBytesTest, TlsFlowIsDoneAtOnceAndItsCloseEmitsNothingMore) {
+  const Bytes hello = chrome_like_hello();
+  const Run r = expect_same(42001, [&](AppLayer& app, Conn& c, const packet::DecodedPacket* end) {
+    app.on_packet(c.syn());
+    app.on_packet(c.syn_ack());
+    app.on_packet(c.client(0, hello));
+    announce(app, end);
+    app.on_packet(c.fin(true, hello.size()));
+    app.on_packet(c.fin(false, 0));
+  });
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_NE(r.records[0].find("example.com"), std::string::npos);
+}
+
+TEST_F(NoMoreClientBytesTest, IncompleteHelloIsStillCountedAtClose) {
+  const Bytes hello = chrome_like_hello();
+  const Run r = expect_same(42002, [&](AppLayer& app, Conn& c, const packet::DecodedPacket* end) {
+    app.on_packet(c.syn());
+    app.on_packet(c.client(0, part(hello, 0, hello.size() / 2)));
+    announce(app, end);
+    app.on_packet(c.fin(true, hello.size() / 2));
+    app.finish();
+  });
+  EXPECT_TRUE(r.records.empty());
+  EXPECT_NE(r.counters.find("tls_hello_incomplete=1"), std::string::npos) << r.counters;
+}
+
+TEST_F(NoMoreClientBytesTest, Http2ClientWithoutHeadersStillEmitsItsPartialFingerprintAtClose) {
+  const Bytes pre = h2t::StreamBuilder{}.preface().settings({{3, 100}, {4, 65535}}).window_update(0, 1000).bytes();
+  const Run r = expect_same(42003, [&](AppLayer& app, Conn& c, const packet::DecodedPacket* end) {
+    app.on_packet(c.syn());
+    app.on_packet(c.client(0, pre));
+    announce(app, end);
+    app.on_packet(c.fin(true, pre.size()));
+    app.on_packet(c.fin(false, 0));
+  });
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_NE(r.records[0].find("3:100;4:65535|1000|"), std::string::npos) << r.records[0];
+}
+
+TEST_F(NoMoreClientBytesTest, CompleteHttp2AndOtherProtocolsAndUnknownFlows) {
+  const Bytes h2 = h2t::StreamBuilder{}
+                       .preface()
+                       .settings({{1, 65536}})
+                       .headers(1, h2t::hpack(h2t::chrome_like_request()))
+                       .bytes();
+  const std::string ssh = "SSH-2.0-OpenSSH_9.2\r\n";
+  const Run r = expect_same(42004, [&](AppLayer& app, Conn& a, const packet::DecodedPacket* end) {
+    Conn b(42005, 22);
+    Conn unknown(42006, 443);
+    const auto b_end = b.client(0, {});
+    const auto unknown_end = unknown.client(0, {});
+    app.on_packet(a.syn());
+    app.on_packet(a.client(0, h2));
+    app.on_packet(b.syn());
+    app.on_packet(b.client(0, Bytes(ssh.begin(), ssh.end())));
+    announce(app, end);
+    if (end != nullptr) {
+      app.no_more_client_bytes(b_end);
+      app.no_more_client_bytes(unknown_end);  // no flow: nothing happens
+    }
+    // Bytes after the end was announced are ignored in both runs.
+    app.on_packet(a.client(h2.size(), h2));
+    app.on_packet(a.fin(true, 2 * h2.size()));
+    app.on_packet(b.fin(true, ssh.size()));
+    app.finish();
+  });
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_NE(r.counters.find("app_other_protocol=1"), std::string::npos) << r.counters;
 }
 
 // The Analyzer's gate: flows enter the app layer at their first client

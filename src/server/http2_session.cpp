@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/detail/connection.hpp"
+#include "server/detail/h2_memory.hpp"
 #include "server/detail/websocket.hpp"
 
 namespace huginn::server::detail {
@@ -81,7 +82,9 @@ class Http2Session final : public Protocol {
     if (rv == 0) {
       nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
       nghttp2_option_set_no_closed_streams(opt, 1);
-      rv = nghttp2_session_server_new2(&session_, cbs, this, opt);
+      memory_.construction(true);
+      rv = nghttp2_session_server_new3(&session_, cbs, this, opt, memory_.get());
+      memory_.construction(false);
       nghttp2_option_del(opt);
     }
     nghttp2_session_callbacks_del(cbs);
@@ -166,7 +169,16 @@ class Http2Session final : public Protocol {
         failed_ = true;
         break;
       }
-      if (n == 0) break;
+      if (n == 0) {
+        // Nothing left to send and no stream open: an idle connection,
+        // whose frame buffer holds nothing nghttp2 reads again
+        // (h2_memory.hpp). Streams that stay open (SSE) keep it: they
+        // write again soon, and a release per write would cost a system
+        // call and page faults each time.
+        if (streams_.empty()) memory_.release_idle_pages();
+        break;
+      }
+      memory_.note_sent();
       out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
     }
   }
@@ -542,6 +554,8 @@ class Http2Session final : public Protocol {
   }
 
   Connection& conn_;
+  // Declared before session_: it must outlive the session.
+  H2Memory memory_;
   nghttp2_session* session_ = nullptr;
   std::string preamble_;
   std::shared_ptr<std::atomic<bool>> push_enabled_;

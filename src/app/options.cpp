@@ -55,6 +55,10 @@ Options of serve:
   --heartbeat-interval S
                     SSE keep-alive comment every S seconds; 0 disables
                     (default 15)
+  --fanout-delay MS longest pause between two passes that send live
+                    events to many subscribers (5 us per subscriber, at
+                    most MS milliseconds); what arrives meanwhile goes out
+                    together; 0 sends every pass at once (default 50)
   --max-connections N
                     server connections at most; more are closed at once
                     (default 10000)
@@ -207,18 +211,19 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
       else if (arg == "--profile-ttl") o.profile_ttl_s = static_cast<std::uint32_t>(n);
       else if (arg == "--max-connections") o.max_connections = n;
       else o.max_profiles = n;
-    } else if (arg == "--coalesce-interval" || arg == "--heartbeat-interval") {
-      // Zero is allowed: it turns coalescing / heartbeats off.
+    } else if (arg == "--coalesce-interval" || arg == "--heartbeat-interval" || arg == "--fanout-delay") {
+      // Zero is allowed: it turns coalescing / heartbeats / pacing off.
       if (serve_only.empty()) serve_only = arg;
       auto v = value(arg);
       if (!v) return missing(arg);
-      const std::uint64_t max = arg == "--coalesce-interval" ? 60'000 : 86'400;
+      const std::uint64_t max = arg == "--coalesce-interval" ? 60'000 : arg == "--fanout-delay" ? 1'000 : 86'400;
       std::uint64_t n = 0;
       if (!parse_uint(*v, max, n))
         return UsageError{std::string(arg) + " takes an integer from 0 to " + std::to_string(max) +
                           ", not '" + std::string(*v) + "'"};
-      (arg == "--coalesce-interval" ? o.coalesce_interval_ms : o.heartbeat_interval_s) =
-          static_cast<std::uint32_t>(n);
+      (arg == "--coalesce-interval" ? o.coalesce_interval_ms
+       : arg == "--fanout-delay"    ? o.fanout_delay_ms
+                                    : o.heartbeat_interval_s) = static_cast<std::uint32_t>(n);
     } else if (arg.size() > 1 && arg[0] == '-') {
       return UsageError{"unknown option '" + std::string(arg) + "'"};
     } else if (!have_command) {

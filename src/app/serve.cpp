@@ -290,6 +290,7 @@ int run_serve(const Options& opts) {
   // the long polls of GET /api/profiles?since=&wait=.
   realtime::HubConfig hub_config;
   hub_config.coalesce_interval = std::chrono::milliseconds(opts.coalesce_interval_ms);
+  hub_config.max_fanout_delay = std::chrono::milliseconds(opts.fanout_delay_ms);
   hub_config.heartbeat_interval = std::chrono::seconds(opts.heartbeat_interval_s);
   realtime::EventHub hub(store, hub_config);
   ServeStatus status(opts, *db, an, visitors, hub);

@@ -212,6 +212,8 @@ struct EventHub::Impl {
   std::uint64_t next_waiter_id = 1;
   TimePoint next_heartbeat{};
   TimePoint next_stats{};
+  TimePoint next_fanout{};  // HubConfig::fanout_cost_per_subscriber
+
   // --- end of mu ---
   bool stopped = false;  // stop() ran; guarded by stop_mu
   std::mutex stop_mu;
@@ -892,11 +894,15 @@ struct EventHub::Impl {
           published_order.pop_front();
         }
       }
+      // Paced (HubConfig::fanout_cost_per_subscriber): pending events wait
+      // for the next pass and then go out with whatever joined them.
+      const bool paced = !pending.empty() && now < next_fanout;
+      if (paced) next = std::min(next, next_fanout);
       // In seq order. A created/updated change of an IP still inside its
       // interval (or already deferred) is deferred instead of holding the
       // queue; expired/deleted are final and go out at once, dropping the
       // IP's deferral (header comment, "Coalescing").
-      while (!pending.empty()) {
+      while (!paced && !pending.empty()) {
         auto head = pending.begin();
         store::StoreEvent& ev = head->second;
         const std::string& ip = ev.ip_text;  // valid until `ev` is moved or erased, below
@@ -928,6 +934,12 @@ struct EventHub::Impl {
         }
         released.push_back(std::move(ev));
         pending.erase(head);
+      }
+      if (!released.empty()) {
+        const auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::min<std::chrono::nanoseconds>(cfg.fanout_cost_per_subscriber * subs->size(),
+                                               cfg.max_fanout_delay));
+        next_fanout = now + pause;
       }
       if (!deferred_by_due.empty()) next = std::min(next, deferred_by_due.begin()->first);
       seq_now = latest_seq;

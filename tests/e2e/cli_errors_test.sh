@@ -98,6 +98,8 @@ expect_error bad_coalesce          2 'coalesce-interval' -- serve --no-capture -
 expect_error coalesce_not_number   2 'coalesce-interval' -- serve --no-capture --coalesce-interval -1
 expect_error bad_heartbeat         2 'heartbeat-interval' -- serve --no-capture --heartbeat-interval 1s
 expect_error heartbeat_missing     2 'heartbeat-interval' -- serve --no-capture --heartbeat-interval
+expect_error bad_fanout_delay      2 'fanout-delay' -- serve --no-capture --fanout-delay 1001
+expect_error fanout_delay_on_analyze 2 'fanout-delay' -- analyze --fanout-delay 10 "$syn_pcap"
 expect_error bad_max_connections   2 'max-connections' -- serve --no-capture --max-connections 0
 expect_error max_connections_big   2 'max-connections' -- serve --no-capture --max-connections 1000001
 expect_error coalesce_on_analyze   2 'coalesce-interval' -- analyze --coalesce-interval 0 "$syn_pcap"

@@ -54,6 +54,7 @@ struct Options {
   std::uint32_t profile_ttl_s = 3600;   // --profile-ttl SECONDS
   std::size_t max_profiles = 100'000;   // --max-profiles N
   std::uint32_t coalesce_interval_ms = 100;  // --coalesce-interval MS (0: every change)
+  std::uint32_t fanout_delay_ms = 50;        // --fanout-delay MS (0: no pacing)
   std::uint32_t heartbeat_interval_s = 15;   // --heartbeat-interval S (0: none)
   std::size_t max_connections = 10'000;      // --max-connections N (ServerLimits)
 };

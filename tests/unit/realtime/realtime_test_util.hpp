@@ -279,6 +279,8 @@ inline HubConfig manual_config(const ManualClock& clock, std::chrono::millisecon
   c.coalesce_interval = coalesce;
   c.heartbeat_interval = std::chrono::milliseconds{0};
   c.stats_interval = std::chrono::milliseconds{0};
+  // Passes at once: pacing has its own tests (sse_test.cpp, "Pacing").
+  c.fanout_cost_per_subscriber = std::chrono::nanoseconds{0};
   return c;
 }
 

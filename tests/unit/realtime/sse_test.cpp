@@ -183,6 +183,52 @@ TEST_F(SseFixture, BurstToOneProfileIsOneEventWithTheLastRevision) {
   EXPECT_EQ(store.counters().updated, 100U);
 }
 
+// HubConfig::fanout_cost_per_subscriber: after a pass, the next waits
+// subscribers x cost (capped); events arriving meanwhile go out together in
+// one write per subscriber, in order, none lost.
+TEST_F(SseFixture, PacedPassesCarryWhatArrivedMeanwhileInOneWrite) {
+  HubConfig cfg = manual_config(clock);
+  cfg.fanout_cost_per_subscriber = 1ms;
+  cfg.max_fanout_delay = 5ms;
+  EventHub hub(store, cfg);
+  std::vector<std::shared_ptr<FakeWriter>> ws;
+  for (int i = 0; i < 3; ++i) ws.push_back(open_sse(hub));
+  hub.run_once();
+  std::vector<std::size_t> writes;
+  for (const auto& w : ws) writes.push_back(w->write_calls());
+
+  store.apply(syn(ip4(1), ts += 1000));  // 1: the first pass goes at once
+  hub.run_once();
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    EXPECT_EQ(ws[i]->write_calls(), writes[i] + 1);
+    writes[i] = ws[i]->write_calls();
+  }
+  store.apply(syn(ip4(2), ts += 1000));  // 2 and 3 arrive inside the pause
+  store.apply(syn(ip4(3), ts += 1000));
+  EXPECT_EQ(hub.run_once(), *clock.now + 3ms);  // 3 subscribers x 1 ms
+  clock.advance(2ms);
+  EXPECT_EQ(hub.run_once(), *clock.now + 1ms);
+  for (std::size_t i = 0; i < ws.size(); ++i) EXPECT_EQ(ws[i]->write_calls(), writes[i]) << "paced";
+  clock.advance(1ms);
+  hub.run_once();
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    EXPECT_EQ(ws[i]->write_calls(), writes[i] + 1) << "both events in one write";
+    const SseParser p = SseParser::parse(ws[i]->body());
+    ASSERT_EQ(p.events.size(), 4U);  // reset, 1, 2, 3
+    EXPECT_EQ(p.events[1].last_event_id, "1");
+    EXPECT_EQ(p.events[2].last_event_id, "2");
+    EXPECT_EQ(p.events[3].last_event_id, "3");
+  }
+
+  // The pause is capped: 10 subscribers x 1 ms, but at most 5 ms.
+  for (int i = 0; i < 7; ++i) ws.push_back(open_sse(hub));
+  clock.advance(10ms);
+  store.apply(syn(ip4(4), ts += 1000));
+  hub.run_once();
+  store.apply(syn(ip4(5), ts += 1000));
+  EXPECT_EQ(hub.run_once(), *clock.now + 5ms);
+}
+
 TEST_F(SseFixture, AHeldProfileDoesNotDelayOtherProfiles) {
   EventHub hub(store, manual_config(clock, 100ms));
   auto w = open_sse(hub);

@@ -33,6 +33,11 @@ constexpr std::size_t kSavedSynMax = 512;
 // filled only once the socket is readable, so an idle connection holds no
 // read buffer (issue 5: memory per idle subscriber).
 constexpr std::size_t kReadChunk = 16 * 1024;
+// The most one write hands the socket. Output is built in one buffer per
+// I/O thread and sent at once; only what the socket does not take is
+// copied into the connection's own buffer (issue 5: a fan-out write is one
+// send() with no completion handler, and an idle connection holds no
+// write buffer).
 constexpr std::size_t kWriteChunk = 64 * 1024;
 // How long a closing TLS connection waits for the peer's close_notify.
 constexpr std::chrono::milliseconds kTlsCloseWait{250};
@@ -58,6 +63,18 @@ std::int64_t now_us() {
 std::span<char> thread_read_buffer() {
   thread_local const std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kReadChunk);
   return {buf.get(), kReadChunk};
+}
+
+// The output buffer of the I/O thread's kick_write (see kWriteChunk). A
+// nested kick_write on the same thread (a protocol callback) must not reuse
+// it while the outer one is still filling or sending it.
+struct ThreadWriteBuffer {
+  std::string bytes;
+  bool busy = false;
+};
+ThreadWriteBuffer& thread_write_buffer() {
+  thread_local ThreadWriteBuffer buf;
+  return buf;
 }
 
 class PlainTransport final : public Transport {
@@ -86,6 +103,15 @@ class PlainTransport final : public Transport {
   }
   void async_write(asio::const_buffer buf, IoHandler h) override {
     asio::async_write(socket_, buf, std::move(h));
+  }
+  std::size_t try_write(asio::const_buffer buf, boost::system::error_code& ec) override {
+    // The socket is non-blocking (constructor): a full one says would_block.
+    const std::size_t n = socket_.write_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      return 0;
+    }
+    return ec ? 0 : n;
   }
   tcp::socket& socket() override { return socket_; }
 
@@ -117,7 +143,9 @@ class TlsTransport final : public Transport {
       return;
     }
     SSL_set_accept_state(ssl_.get());
-    SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
+    // MOVING_WRITE_BUFFER: a try_write() that met a full socket is retried
+    // by async_write() with the same bytes from another buffer (SSL_write(3)).
+    SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   }
 
   // Null when OpenSSL could not make the SSL object (every operation then
@@ -179,6 +207,20 @@ class TlsTransport final : public Transport {
           },
           std::move(done));
     });
+  }
+
+  std::size_t try_write(asio::const_buffer buf, boost::system::error_code& ec) override {
+    ec = {};
+    if (!ssl_ || !socket_.is_open() || buf.size() == 0) return 0;  // async_write reports it
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    const int rv = SSL_write_ex(ssl_.get(), buf.data(), buf.size(), &n);
+    if (rv > 0) return buf.size();  // without ENABLE_PARTIAL_WRITE: all of it
+    const int sys = errno;
+    const int err = SSL_get_error(ssl_.get(), rv);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) ec = to_error_code(err, sys);
+    return 0;
   }
 
   // RFC 8446 §6.1: our close_notify, then the peer's; what the peer still
@@ -542,19 +584,44 @@ void Connection::flush_prefix() {
 
 void Connection::kick_write() {
   if (closed_ || writing_ || !protocol_) return;
-  write_buf_.clear();
-  protocol_->produce(write_buf_, kWriteChunk);
-  if (write_buf_.empty()) {
-    // Idle: the last burst's capacity (up to kWriteChunk) is not kept.
-    std::string().swap(write_buf_);
-    if (protocol_->done()) close_gracefully();
-    return;
+  ThreadWriteBuffer& shared = thread_write_buffer();
+  std::string nested;  // only when a protocol callback re-entered
+  std::string& out = shared.busy ? nested : shared.bytes;
+  const bool owner = !shared.busy;
+  shared.busy = true;
+  struct Release {
+    ThreadWriteBuffer& b;
+    bool owner;
+    ~Release() {
+      if (!owner) return;
+      b.busy = false;
+      // A burst's capacity (up to kWriteChunk) is kept once per thread.
+      b.bytes.clear();
+    }
+  } release{shared, owner};
+  for (;;) {
+    out.clear();
+    protocol_->produce(out, kWriteChunk);
+    if (out.empty()) {
+      if (protocol_->done()) close_gracefully();
+      return;
+    }
+    boost::system::error_code ec;
+    const std::size_t n = transport_->try_write(asio::buffer(out), ec);
+    if (ec) {
+      close();
+      return;
+    }
+    if (n == out.size()) continue;  // all taken: there may be more output
+    write_buf_.assign(out, n);
+    break;
   }
   writing_ = true;
   transport_->async_write(
       asio::buffer(write_buf_),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         self->writing_ = false;
+        std::string().swap(self->write_buf_);
         if (self->closed_) return;
         if (ec) {
           self->close();

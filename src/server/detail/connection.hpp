@@ -156,6 +156,10 @@ class Transport {
   // asio::error::eof).
   virtual void async_read(ReadHandler h) = 0;
   virtual void async_write(asio::const_buffer buf, IoHandler h) = 0;
+  // Writes what the socket takes now, without blocking: all of `buf`, or
+  // 0 when the socket is full (then async_write() must be given the same
+  // bytes: a TLS record may be half sent), or an error in `ec`.
+  virtual std::size_t try_write(asio::const_buffer buf, boost::system::error_code& ec) = 0;
   virtual tcp::socket& socket() = 0;
   void close();
 };
@@ -236,7 +240,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string prefix_;
   bool prefix_sent_ = false;
   bool saw_handshake_ = false;
-  std::string write_buf_;
+  std::string write_buf_;  // what the socket did not take at once, until async_write completes
   bool reading_ = false;
   bool writing_ = false;
   bool closed_ = false;    // no more protocol work

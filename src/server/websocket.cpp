@@ -64,12 +64,15 @@ WsHeaderResult parse_ws_frame_header(std::string_view in) {
   if (len == 126) {
     if (in.size() < 4) return r;
     len = (std::uint64_t{static_cast<std::uint8_t>(in[2])} << 8) | static_cast<std::uint8_t>(in[3]);
+    // §5.2: "the minimal number of bytes MUST be used to encode the length".
+    if (len < 126) return error("frame length not in minimal form");
     pos = 4;
   } else if (len == 127) {
     if (in.size() < 10) return r;
     len = 0;
     for (std::size_t i = 2; i < 10; ++i) len = (len << 8) | static_cast<std::uint8_t>(in[i]);
     if ((len >> 63) != 0) return error("frame length has its top bit set");
+    if (len <= 0xFFFF) return error("frame length not in minimal form");
     pos = 10;
   }
   if (is_control(h.opcode) && (!h.fin || len > 125))

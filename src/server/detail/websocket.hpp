@@ -52,7 +52,7 @@ struct WsHeaderResult {
 // Errors (1002): reserved bits set (no extension is negotiated, §5.2),
 // reserved opcode, unmasked frame (§5.1: clients always mask), control
 // frame fragmented or over 125 bytes (§5.5), 64-bit length with its most
-// significant bit set.
+// significant bit set, a length not in the shortest form (§5.2).
 WsHeaderResult parse_ws_frame_header(std::string_view in);
 
 // One unmasked server frame (§5.1: servers never mask), FIN set.

@@ -44,7 +44,7 @@ TEST(WebSocketCodec, ClientHeaderLengthForms) {
 }
 
 TEST(WebSocketCodec, EveryTruncationNeedsMore) {
-  const std::string full = bytes({0x81, 0xFF, 0, 0, 0, 0, 0, 0, 1, 0, 9, 9, 9, 9});
+  const std::string full = bytes({0x81, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0, 9, 9, 9, 9});  // 65,536
   for (std::size_t n = 0; n < full.size(); ++n) {
     EXPECT_EQ(hd::parse_ws_frame_header(full.substr(0, n)).kind, Kind::kNeedMore) << n;
   }
@@ -60,6 +60,8 @@ TEST(WebSocketCodec, HeaderErrorsAreProtocolErrors) {
       bytes({0x09, 0x80, 0, 0, 0, 0}),  // fragmented ping (§5.5)
       bytes({0x89, 0xFE, 0, 126}),      // ping over 125 bytes
       bytes({0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}),  // 64-bit length, top bit set
+      bytes({0x81, 0xFE, 0, 125, 1, 2, 3, 4}),  // 125 in the 16-bit form (§5.2: minimal)
+      bytes({0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF}),  // 65,535 in the 64-bit form
   };
   for (const auto& c : cases) {
     const auto r = hd::parse_ws_frame_header(c);

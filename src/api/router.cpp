@@ -462,15 +462,21 @@ struct Router::Impl {
   static constexpr std::size_t kMaxPollEvents = 1000;
 
   std::optional<Poll> parse_poll(const Request& req) const {
-    if (req.query.find("since=") == std::string::npos) return std::nullopt;
+    // A parameter decoded to "since" selects the poll, not the text
+    // "since=" anywhere (`q=since=` is a filter, `%73ince=1` a poll). It
+    // needs "since" or a '%' in the raw query, so most lists skip parsing.
+    if (req.query.find("since") == std::string::npos && req.query.find('%') == std::string::npos) {
+      return std::nullopt;
+    }
     std::vector<detail::QueryParam> params;
     detail::QueryError err;
-    Poll poll;
+    // The list reports the same error when the query does not parse.
     if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
-      poll.error = detail::json_error(400, err.message, err.parameter);
-      return poll;
+      return std::nullopt;
     }
-    bool have_since = false;
+    const auto is_since = [](const detail::QueryParam& p) { return p.name == "since"; };
+    if (std::none_of(params.begin(), params.end(), is_since)) return std::nullopt;
+    Poll poll;
     for (const auto& [name, value] : params) {
       if (name == "since") {
         auto v = parse_decimal(value);
@@ -479,7 +485,6 @@ struct Router::Impl {
           return poll;
         }
         poll.since = *v;
-        have_since = true;
       } else if (name == "wait") {
         auto v = parse_decimal(value);
         if (!v || *v > kMaxWaitSeconds) {
@@ -493,7 +498,6 @@ struct Router::Impl {
         return poll;
       }
     }
-    if (!have_since) return std::nullopt;
     return poll;
   }
 

@@ -589,6 +589,19 @@ TEST_F(RouterTest, SinceRejectsOtherParametersAndBadWaits) {
   EXPECT_EQ(get("/api/profiles?since=1&os=linux").status, 400);
 }
 
+// Polling is chosen by a parameter whose decoded name is `since`, not by
+// the text "since=" anywhere in the query.
+TEST_F(RouterTest, SinceIsAParameterNameNotAnySubstring) {
+  fill();
+  auto text = get("/api/profiles?q=since=");
+  ASSERT_EQ(text.status, 200) << text.body;
+  EXPECT_TRUE(json::parse(text.body).contains("profiles"));
+  EXPECT_FALSE(json::parse(text.body).contains("changes"));
+  auto encoded = get("/api/profiles?%73ince=" + std::to_string(store_.seq()));
+  ASSERT_EQ(encoded.status, 200) << encoded.body;
+  EXPECT_TRUE(json::parse(encoded.body).contains("changes"));
+}
+
 TEST(RouterLongPoll, WaitsUntilTheStoreMovesThenAnswers) {
   store::ProfileStore store{store::StoreConfig{}};
   FixedStatus status;

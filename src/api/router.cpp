@@ -716,8 +716,17 @@ struct Router::Impl {
     // Named counters of the analyzer and the server, one label value each.
     m.family("huginn_analyzer_events_total", "counter", "Analyzer events and anomalies by name.");
     for (const auto& [name, v] : s.analyzer_counters) m.sample(v, {{"event", name}});
+    // A `_current` name is a level (open streams, waiting polls), not a
+    // count of events: a gauge, so that rate() is never taken of it.
+    const auto is_level = [](const auto& named) { return named.first.ends_with("_current"); };
     m.family("huginn_server_events_total", "counter", "HTTP server events by name.");
-    for (const auto& [name, v] : s.server_counters) m.sample(v, {{"event", name}});
+    for (const auto& named : s.server_counters) {
+      if (!is_level(named)) m.sample(named.second, {{"event", named.first}});
+    }
+    m.family("huginn_server_current", "gauge", "HTTP server levels now (open streams, waiting polls) by name.");
+    for (const auto& named : s.server_counters) {
+      if (is_level(named)) m.sample(named.second, {{"name", named.first}});
+    }
     m.family("huginn_api_responses_total", "counter", "API responses by route and status class.");
     for (std::size_t r = 0; r < kRouteCount; ++r) {
       for (std::size_t k = 0; k < 5; ++k) {

@@ -196,7 +196,7 @@ class ApiFixture : public ::testing::Test {
     status_.value.db_signatures = 321;
     status_.value.started_at = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
     status_.value.analyzer_counters = {{"syn", 10}, {"odd \"name\"\\x\n", 2}};
-    status_.value.server_counters = {{"connections_accepted", 3}};
+    status_.value.server_counters = {{"connections_accepted", 3}, {"realtime_subscribers_current", 2}};
     RouterConfig cfg;
     cfg.clock = [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'100)); };
     router_ = std::make_unique<Router>(store_, status_, cfg);

@@ -77,6 +77,9 @@ TEST_F(MetricsTest, TextFormatWithHelpTypeAndEscapedLabels) {
   // '"', '\' and newline in a label value are escaped (format 0.0.4).
   EXPECT_EQ(samples["huginn_analyzer_events_total{event=\"odd \\\"name\\\"\\\\x\\n\"}"], "2");
   EXPECT_EQ(samples["huginn_server_events_total{event=\"connections_accepted\"}"], "3");
+  // A level is a gauge of its own, not a sample of the counter family.
+  EXPECT_EQ(samples["huginn_server_current{name=\"realtime_subscribers_current\"}"], "2");
+  EXPECT_EQ(samples.count("huginn_server_events_total{event=\"realtime_subscribers_current\"}"), 0u);
   EXPECT_EQ(samples["huginn_api_responses_total{route=\"profiles\",code=\"2xx\"}"], "1");
   EXPECT_EQ(samples["huginn_start_time_seconds"], "1700000000");
 }

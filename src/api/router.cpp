@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <variant>
 
 #include "api/detail/http_util.hpp"
 #include "api/detail/metrics_text.hpp"
@@ -305,24 +306,26 @@ struct Router::Impl {
   // a decimal number) is a 400.
   std::optional<Response> reject_params(const Request& req, std::string_view allowed = {}) const {
     if (req.query.empty()) return std::nullopt;
-    std::vector<detail::QueryParam> params;
-    detail::QueryError err;
-    if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
-      return detail::json_error(400, err.message, err.parameter);
-    }
-    for (const auto& [name, value] : params) {
+    auto parsed = query_params(req);
+    if (auto* bad = std::get_if<Response>(&parsed)) return std::move(*bad);
+    for (const auto& [name, value] : std::get<std::vector<detail::QueryParam>>(parsed)) {
       if (allowed.empty() || name != allowed) return detail::json_error(400, "unknown query parameter", name);
       if (!parse_decimal(value)) return detail::json_error(400, "expected a number", name);
     }
     return std::nullopt;
   }
 
-  store::Query parse_profile_query(const Request& req) const {
+  // The query's parameters within the configured bounds, or the 400.
+  std::variant<std::vector<detail::QueryParam>, Response> query_params(const Request& req) const {
     std::vector<detail::QueryParam> params;
     detail::QueryError err;
     if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
-      throw BadParameter{err.parameter, err.message};
+      return detail::json_error(400, err.message, err.parameter);
     }
+    return params;
+  }
+
+  store::Query parse_profile_query(std::vector<detail::QueryParam> params) const {
     store::Query q;
     q.limit = config.default_limit;
     std::optional<bool> descending;
@@ -403,10 +406,13 @@ struct Router::Impl {
       std::size_t n = store.clear();
       return json_ok("{\"deleted\":" + std::to_string(n) + "}", kNoStore);
     }
-    if (auto poll = parse_poll(req)) return changes(req, *poll);
+    auto parsed = query_params(req);
+    if (auto* bad = std::get_if<Response>(&parsed)) return std::move(*bad);
+    auto& params = std::get<std::vector<detail::QueryParam>>(parsed);
+    if (auto poll = parse_poll(params)) return changes(req, *poll);
     store::Query q;
     try {
-      q = parse_profile_query(req);
+      q = parse_profile_query(std::move(params));
     } catch (const BadParameter& bad) {
       return detail::json_error(400, bad.message, bad.parameter);
     }
@@ -461,19 +467,9 @@ struct Router::Impl {
   static constexpr std::uint64_t kMaxWaitSeconds = 60;
   static constexpr std::size_t kMaxPollEvents = 1000;
 
-  std::optional<Poll> parse_poll(const Request& req) const {
-    // A parameter decoded to "since" selects the poll, not the text
-    // "since=" anywhere (`q=since=` is a filter, `%73ince=1` a poll). It
-    // needs "since" or a '%' in the raw query, so most lists skip parsing.
-    if (req.query.find("since") == std::string::npos && req.query.find('%') == std::string::npos) {
-      return std::nullopt;
-    }
-    std::vector<detail::QueryParam> params;
-    detail::QueryError err;
-    // The list reports the same error when the query does not parse.
-    if (!detail::parse_query(req.query, config.max_query_params, config.max_param_bytes, params, err)) {
-      return std::nullopt;
-    }
+  // A parameter decoded to "since" selects the poll (`q=since=` is a
+  // filter, `%73ince=1` a poll); nullopt: a list.
+  std::optional<Poll> parse_poll(const std::vector<detail::QueryParam>& params) const {
     const auto is_since = [](const detail::QueryParam& p) { return p.name == "since"; };
     if (std::none_of(params.begin(), params.end(), is_since)) return std::nullopt;
     Poll poll;
@@ -550,7 +546,10 @@ struct Router::Impl {
   // Whether a long poll should wait: nothing after `since` yet.
   [[nodiscard]] bool poll_would_wait(const Request& req, Poll& poll) const {
     if (req.method != "GET" || req.path != "/api/profiles" || !config.waiter) return false;
-    auto parsed = parse_poll(req);
+    const auto params = query_params(req);
+    const auto* list = std::get_if<std::vector<detail::QueryParam>>(&params);
+    if (list == nullptr) return false;
+    auto parsed = parse_poll(*list);
     if (!parsed || parsed->error || parsed->wait.count() == 0) return false;
     poll = *parsed;
     return store.seq() <= poll.since;

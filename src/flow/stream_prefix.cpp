@@ -20,10 +20,10 @@ bool StreamPrefix::start_at(std::uint32_t seq) {
 
 void StreamPrefix::allocate() {
   // Sized once; reset() keeps this memory, so a recycled stream never
-  // allocates again (unless release() freed it). The data bytes are left uninitialised: a byte is read
-  // only once its bit in bits_ is set, i.e. after it was written, and most
-  // streams use a few KiB of the buffer, whose other pages are then never
-  // touched.
+  // allocates again (unless release() freed it). The data bytes are left
+  // uninitialised: a byte is read only once its bit in bits_ is set, i.e.
+  // after it was written, and most streams use a few KiB of the buffer,
+  // whose other pages are then never touched.
   if (!data_) {
     data_.reset(new std::uint8_t[config_.max_bytes]);
     bits_.assign((config_.max_bytes + 63) / 64, 0);
